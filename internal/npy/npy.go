@@ -79,9 +79,11 @@ func Decode(b []byte) (*Array, error) {
 		return nil, errors.New("npy: header has no descr")
 	}
 	descr := m[1]
-	if o := orderRe.FindStringSubmatch(header); o == nil || o[1] != "False" {
-		return nil, errors.New("npy: only C-order arrays are supported")
+	o := orderRe.FindStringSubmatch(header)
+	if o == nil {
+		return nil, errors.New("npy: header has no fortran_order")
 	}
+	fortran := o[1] == "True"
 	s := shapeRe.FindStringSubmatch(header)
 	if s == nil {
 		return nil, errors.New("npy: header has no shape")
@@ -134,5 +136,46 @@ func Decode(b []byte) (*Array, error) {
 			a.I64[i] = int64(data[i])
 		}
 	}
+	if fortran {
+		a.toCOrder()
+	}
 	return a, nil
+}
+
+// toCOrder rearranges column-major (Fortran) data into row-major order, so
+// callers always index [i0, i1, ...] the C way.
+func (a *Array) toCOrder() {
+	n := a.Len()
+	nd := len(a.Shape)
+	if nd < 2 {
+		return
+	}
+	// Fortran strides: the first axis varies fastest.
+	fs := make([]int, nd)
+	acc := 1
+	for d := 0; d < nd; d++ {
+		fs[d] = acc
+		acc *= a.Shape[d]
+	}
+	src := func(i int) int {
+		off := 0
+		for d := nd - 1; d >= 0; d-- {
+			off += (i % a.Shape[d]) * fs[d]
+			i /= a.Shape[d]
+		}
+		return off
+	}
+	if a.F32 != nil {
+		c := make([]float32, n)
+		for i := range c {
+			c[i] = a.F32[src(i)]
+		}
+		a.F32 = c
+	} else {
+		c := make([]int64, n)
+		for i := range c {
+			c[i] = a.I64[src(i)]
+		}
+		a.I64 = c
+	}
 }

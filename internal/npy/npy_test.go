@@ -34,3 +34,26 @@ func TestDecodeRejectsGarbage(t *testing.T) {
 		}
 	}
 }
+
+func TestFortranOrderIsRearranged(t *testing.T) {
+	// A 2×3 array [[1 2 3] [4 5 6]] stored column-major: 1 4 2 5 3 6.
+	header := "{'descr': '<i8', 'fortran_order': True, 'shape': (2, 3), }"
+	for (10+len(header)+1)%16 != 0 {
+		header += " "
+	}
+	header += "\n"
+	b := append([]byte("\x93NUMPY\x01\x00"), byte(len(header)), 0)
+	b = append(b, header...)
+	for _, v := range []byte{1, 4, 2, 5, 3, 6} {
+		b = append(b, v, 0, 0, 0, 0, 0, 0, 0)
+	}
+	a, err := Decode(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []int64{1, 2, 3, 4, 5, 6} {
+		if a.I64[i] != want {
+			t.Fatalf("got %v, want 1..6 in C order", a.I64)
+		}
+	}
+}
