@@ -1,0 +1,148 @@
+package labels
+
+import (
+	"encoding/json"
+	"math"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/groupvit-edge/groupvit-edge/internal/npy"
+)
+
+const fixtureDir = "../../shared/fixtures/groupvit-tiny"
+
+func fixture(t *testing.T, name string) *npy.Array {
+	t.Helper()
+	a, err := npy.ReadFile(filepath.Join(fixtureDir, name+".npy"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+type fixtureLabels struct {
+	Labels   []string `json:"labels"`
+	BgThresh float32  `json:"bg_thresh"`
+	TopK     int      `json:"topk"`
+}
+
+// fixtureMatchInput rebuilds the decode's input from the official
+// per-stage soft assignments, so this test checks the decode alone.
+func fixtureMatchInput(t *testing.T) (MatchInput, fixtureLabels) {
+	var fl fixtureLabels
+	b, err := os.ReadFile(filepath.Join(fixtureDir, "labels.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &fl); err != nil {
+		t.Fatal(err)
+	}
+	s0, s1 := fixture(t, "soft_attn_0"), fixture(t, "soft_attn_1") // [1,16,64], [1,4,16]
+	g0, n := s0.Shape[1], s0.Shape[2]
+	g1 := s1.Shape[1]
+	chain := make([]float32, n*g1)
+	for p := 0; p < n; p++ {
+		for j := 0; j < g1; j++ {
+			var acc float32
+			for k := 0; k < g0; k++ {
+				acc += s0.F32[k*n+p] * s1.F32[j*g0+k]
+			}
+			chain[p*g1+j] = acc
+		}
+	}
+	ls := fixture(t, "logit_scale").F32[0]
+	return MatchInput{
+		GroupEmbeds: fixture(t, "group_embeds").F32,
+		ImageEmbed:  fixture(t, "image_embeds").F32,
+		TextEmbeds:  fixture(t, "text_embeds").F32,
+		Dim:         32,
+		SoftMap:     chain, GridH: 8, GridW: 8,
+		LogitScale: float32(math.Min(math.Exp(float64(ls)), 100)),
+		Width:      64, Height: 64,
+	}, fl
+}
+
+func TestDecodeMatchesOfficial(t *testing.T) {
+	in, fl := fixtureMatchInput(t)
+	m, err := Decode(in, MatchOptions{BgThresh: fl.BgThresh, TopK: fl.TopK})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantAff := fixture(t, "group_affinity")
+	worst := 0.0
+	for i, w := range wantAff.F32 {
+		worst = math.Max(worst, math.Abs(float64(m.Affinity[i]-w)))
+	}
+	if worst > 5e-5 {
+		t.Errorf("group_affinity max abs error %.3g", worst)
+	}
+	// Pixel groups agree with the argmax of the official attn_map.
+	am := fixture(t, "attn_map") // [1, G, 64, 64]
+	g := am.Shape[1]
+	for p := 0; p < 64*64; p++ {
+		arg := 0
+		for k := 1; k < g; k++ {
+			if am.F32[k*4096+p] > am.F32[arg*4096+p] {
+				arg = k
+			}
+		}
+		if int(m.PixelGroup[p]) != arg {
+			t.Fatalf("pixel %d: group %d, official %d", p, m.PixelGroup[p], arg)
+		}
+	}
+	logits := make([]float32, (1+len(fl.Labels))*4096)
+	m.Logits(logits)
+	worstL := 0.0
+	for i, w := range fixture(t, "seg_logits").F32 {
+		worstL = math.Max(worstL, math.Abs(float64(logits[i]-w)))
+	}
+	if worstL > 5e-5 {
+		t.Errorf("seg_logits max abs error %.3g", worstL)
+	}
+	seg, err := m.Segmentation(fl.Labels)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := fixture(t, "seg_map")
+	for i, v := range want.I64 {
+		if int64(seg.Map[i]) != v {
+			t.Fatalf("seg_map pixel %d = %d, official %d", i, seg.Map[i], v)
+		}
+	}
+	// The fixture keeps dog, car, person, tree, road (indices 1, 2, 0, 3, 5).
+	wantTop := []int{1, 2, 0, 3, 5}
+	for i, v := range wantTop {
+		if m.TopK[i] != v {
+			t.Errorf("top-k = %v, want %v", m.TopK, wantTop)
+			break
+		}
+	}
+	t.Logf("group_affinity worst %.3g, seg_logits worst %.3g, threshold %v", worst, worstL, m.Threshold)
+}
+
+func TestDecodeRejectsBadShapes(t *testing.T) {
+	in, _ := fixtureMatchInput(t)
+	bad := in
+	bad.SoftMap = bad.SoftMap[:10]
+	if _, err := Decode(bad, DefaultMatchOptions()); err == nil {
+		t.Error("short soft map accepted")
+	}
+	bad = in
+	bad.TextEmbeds = nil
+	if _, err := Decode(bad, DefaultMatchOptions()); err == nil {
+		t.Error("no labels accepted")
+	}
+	bad = in
+	bad.Dim = 31
+	if _, err := Decode(bad, DefaultMatchOptions()); err == nil {
+		t.Error("wrong dimension accepted")
+	}
+	m, err := Decode(in, DefaultMatchOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Segmentation([]string{"one"}); err == nil {
+		t.Error("label-name count mismatch accepted")
+	}
+}
