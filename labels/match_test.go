@@ -10,11 +10,11 @@ import (
 	"github.com/groupvit-edge/groupvit-edge/internal/npy"
 )
 
-const fixtureDir = "../../shared/fixtures/groupvit-tiny"
+const decodeFixtureDir = "../../shared/fixtures/groupvit-tiny"
 
 func fixture(t *testing.T, name string) *npy.Array {
 	t.Helper()
-	a, err := npy.ReadFile(filepath.Join(fixtureDir, name+".npy"))
+	a, err := npy.ReadFile(filepath.Join(decodeFixtureDir, name+".npy"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,7 +31,7 @@ type fixtureLabels struct {
 // per-stage soft assignments, so this test checks the decode alone.
 func fixtureMatchInput(t *testing.T) (MatchInput, fixtureLabels) {
 	var fl fixtureLabels
-	b, err := os.ReadFile(filepath.Join(fixtureDir, "labels.json"))
+	b, err := os.ReadFile(filepath.Join(decodeFixtureDir, "labels.json"))
 	if err != nil {
 		t.Fatal(err)
 	}

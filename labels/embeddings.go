@@ -1,0 +1,188 @@
+package labels
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// EmbeddingFile holds precomputed label embeddings, so a board too small to
+// run the text encoder can still take labels (`groupvit embed-labels`
+// writes it, `groupvit run --label-embeddings` reads it).
+type EmbeddingFile struct {
+	Format    string      `json:"format"`
+	Model     string      `json:"model"` // fingerprint of the model that computed them
+	Templates []string    `json:"templates"`
+	Dim       int         `json:"dim"`
+	Labels    []string    `json:"labels"`
+	Embeds    [][]float32 `json:"embeddings"`
+}
+
+const embeddingFormat = "groupvit-edge/label-embeddings/v1"
+
+// WriteEmbeddingFile writes f as JSON, atomically.
+func WriteEmbeddingFile(path string, f *EmbeddingFile) error {
+	f.Format = embeddingFormat
+	if err := f.check(); err != nil {
+		return err
+	}
+	b, err := json.Marshal(f)
+	if err != nil {
+		return err
+	}
+	return writeAtomic(path, b)
+}
+
+// ReadEmbeddingFile reads and checks a file written by WriteEmbeddingFile.
+func ReadEmbeddingFile(path string) (*EmbeddingFile, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("label embeddings: %w", err)
+	}
+	var f EmbeddingFile
+	if err := json.Unmarshal(b, &f); err != nil {
+		return nil, fmt.Errorf("label embeddings %s: not a label-embeddings file: %w", path, err)
+	}
+	if f.Format != embeddingFormat {
+		return nil, fmt.Errorf("label embeddings %s: format %q, want %q", path, f.Format, embeddingFormat)
+	}
+	if err := f.check(); err != nil {
+		return nil, fmt.Errorf("label embeddings %s: %w", path, err)
+	}
+	return &f, nil
+}
+
+func (f *EmbeddingFile) check() error {
+	if len(f.Labels) != len(f.Embeds) {
+		return fmt.Errorf("%d labels but %d embeddings", len(f.Labels), len(f.Embeds))
+	}
+	for i, e := range f.Embeds {
+		if len(e) != f.Dim {
+			return fmt.Errorf("embedding of %q has %d values, want %d", f.Labels[i], len(e), f.Dim)
+		}
+	}
+	return nil
+}
+
+// Lookup returns the embeddings of names, in order, [len(names)·Dim]. A name
+// the file lacks is an error that lists what the file has.
+func (f *EmbeddingFile) Lookup(names []string) ([]float32, error) {
+	idx := make(map[string]int, len(f.Labels))
+	for i, l := range f.Labels {
+		idx[l] = i
+	}
+	out := make([]float32, 0, len(names)*f.Dim)
+	var missing []string
+	for _, n := range names {
+		i, ok := idx[n]
+		if !ok {
+			missing = append(missing, n)
+			continue
+		}
+		out = append(out, f.Embeds[i]...)
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("unknown label(s) %s: the precomputed embeddings hold only %s (recompute them with `groupvit embed-labels`)",
+			quoteList(missing), quoteList(f.Labels))
+	}
+	return out, nil
+}
+
+func quoteList(s []string) string {
+	q := make([]string, len(s))
+	for i, v := range s {
+		q[i] = fmt.Sprintf("%q", v)
+	}
+	return strings.Join(q, ", ")
+}
+
+// Cache keeps label embeddings on disk, one small file per (model, label,
+// templates), so a label is run through the text encoder once per model.
+type Cache struct {
+	Dir string
+}
+
+func (c Cache) path(model, label string, templates []string) string {
+	h := sha256.New()
+	for _, s := range append([]string{model, label}, templates...) {
+		h.Write([]byte(s))
+		h.Write([]byte{0})
+	}
+	return filepath.Join(c.Dir, hex.EncodeToString(h.Sum(nil))[:32]+".f32")
+}
+
+// Get returns the cached embedding, or false. dim > 0 also checks its size.
+func (c Cache) Get(model, label string, templates []string, dim int) ([]float32, bool) {
+	if c.Dir == "" {
+		return nil, false
+	}
+	b, err := os.ReadFile(c.path(model, label, templates))
+	if err != nil || len(b) == 0 || len(b)%4 != 0 || (dim > 0 && len(b) != 4*dim) {
+		return nil, false
+	}
+	return decodeF32(b), true
+}
+
+// Put stores an embedding; failures only cost a recomputation later, so
+// they are returned for logging, never fatal.
+func (c Cache) Put(model, label string, templates []string, e []float32) error {
+	if c.Dir == "" {
+		return nil
+	}
+	if err := os.MkdirAll(c.Dir, 0o755); err != nil {
+		return err
+	}
+	return writeAtomic(c.path(model, label, templates), encodeF32(e))
+}
+
+func writeAtomic(path string, b []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
+	if err != nil {
+		return err
+	}
+	if _, err := tmp.Write(b); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	return nil
+}
+
+// ParseList splits a comma-separated label list, trimming spaces; empty
+// entries and duplicates are errors, since each label is a colour and a
+// mask value.
+func ParseList(s string) ([]string, error) {
+	var out []string
+	seen := map[string]bool{}
+	for _, p := range strings.Split(s, ",") {
+		p = strings.TrimSpace(p)
+		if p == "" {
+			continue
+		}
+		if seen[p] {
+			return nil, fmt.Errorf("label %q is given twice", p)
+		}
+		seen[p] = true
+		out = append(out, p)
+	}
+	if len(out) == 0 {
+		return nil, errors.New("no labels given")
+	}
+	if len(out) > 255 {
+		return nil, fmt.Errorf("%d labels: at most 255 fit the 8-bit label mask", len(out))
+	}
+	return out, nil
+}

@@ -1,0 +1,298 @@
+// Package segment turns frames into label maps: it owns the label
+// embeddings, runs an infer.Engine on each frame (whole image or official
+// sliding windows) and applies labels.Decode.
+//
+// It is the one place that knows the order preprocess → engine → labels;
+// capture, overlay and sinks never see the engine.
+package segment
+
+import (
+	"context"
+	"fmt"
+	"image"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/groupvit-edge/groupvit-edge/infer"
+	"github.com/groupvit-edge/groupvit-edge/labels"
+	"github.com/groupvit-edge/groupvit-edge/tensor"
+)
+
+// DefaultTemplate is the official "simple" prompt template.
+const DefaultTemplate = "a photo of a {}."
+
+// Options configure a Segmenter.
+type Options struct {
+	// Templates turn a label into prompts; each must hold "{}". Several are
+	// averaged, as the official evaluation does with its template set.
+	Templates []string
+	Match     labels.MatchOptions
+	// Slide enables the official sliding-window inference for large stills:
+	// windows of Crop pixels every Stride pixels, logits averaged where
+	// they overlap. Off, the frame is resized to the engine's input size.
+	Slide         bool
+	Crop, Stride  int
+	Normalization infer.Normalization
+	// ModelID fingerprints the model, keying the embedding cache.
+	ModelID string
+	Cache   labels.Cache
+	// Precomputed, when set, supplies every label's embedding and the text
+	// encoder is never run.
+	Precomputed *labels.EmbeddingFile
+}
+
+// Segmenter is safe for concurrent use; SetLabels may run while frames are
+// being segmented (the live page changes labels mid-stream).
+type Segmenter struct {
+	eng infer.Engine
+	tok *labels.Tokenizer
+	opt Options
+
+	mu    sync.RWMutex
+	names []string
+	text  []float32 // [L, D]
+	dim   int
+}
+
+// New makes a Segmenter. tok may be nil when opt.Precomputed is set.
+func New(eng infer.Engine, tok *labels.Tokenizer, opt Options) (*Segmenter, error) {
+	if len(opt.Templates) == 0 {
+		opt.Templates = []string{DefaultTemplate}
+	}
+	for _, t := range opt.Templates {
+		if strings.Count(t, "{}") != 1 {
+			return nil, fmt.Errorf("template %q must contain {} exactly once", t)
+		}
+	}
+	if tok == nil && opt.Precomputed == nil {
+		return nil, fmt.Errorf("segmenter: no tokenizer and no precomputed label embeddings")
+	}
+	if opt.Slide && (opt.Crop <= 0 || opt.Stride <= 0) {
+		return nil, fmt.Errorf("sliding window needs a positive crop and stride, got %d and %d", opt.Crop, opt.Stride)
+	}
+	if opt.Normalization == (infer.Normalization{}) {
+		opt.Normalization = infer.ImageNet
+	}
+	return &Segmenter{eng: eng, tok: tok, opt: opt}, nil
+}
+
+// Labels returns the current labels.
+func (s *Segmenter) Labels() []string {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return append([]string(nil), s.names...)
+}
+
+// SetLabels computes (or looks up) the embeddings of names and makes them
+// the labels of the following frames. On error the old labels stay.
+func (s *Segmenter) SetLabels(ctx context.Context, names []string) error {
+	emb, dim, err := s.Embed(ctx, names)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.names, s.text, s.dim = append([]string(nil), names...), emb, dim
+	s.mu.Unlock()
+	return nil
+}
+
+// Embed returns the unit-length embeddings [len(names)·dim] of names.
+func (s *Segmenter) Embed(ctx context.Context, names []string) ([]float32, int, error) {
+	if len(names) == 0 {
+		return nil, 0, fmt.Errorf("no labels given")
+	}
+	if s.opt.Precomputed != nil {
+		e, err := s.opt.Precomputed.Lookup(names)
+		return e, s.opt.Precomputed.Dim, err
+	}
+	out := make([][]float32, len(names))
+	var todo []int
+	for i, n := range names {
+		if e, ok := s.opt.Cache.Get(s.opt.ModelID, n, s.opt.Templates, -1); ok {
+			out[i] = e
+		} else {
+			todo = append(todo, i)
+		}
+	}
+	dim := 0
+	if len(todo) > 0 {
+		var ids [][]int32
+		for _, i := range todo {
+			for _, t := range s.opt.Templates {
+				prompt := strings.Replace(t, "{}", names[i], 1)
+				row, err := s.tok.Tokenize(prompt, s.eng.ContextLength())
+				if err != nil {
+					return nil, 0, fmt.Errorf("label %q: %w", names[i], err)
+				}
+				ids = append(ids, row)
+			}
+		}
+		emb, err := s.eng.EncodeText(ctx, ids)
+		if err != nil {
+			return nil, 0, fmt.Errorf("encoding labels: %w", err)
+		}
+		dim = emb.Shape[1]
+		nt := len(s.opt.Templates)
+		for k, i := range todo {
+			out[i] = meanOfTemplates(emb.Data[k*nt*dim:(k+1)*nt*dim], nt, dim)
+			_ = s.opt.Cache.Put(s.opt.ModelID, names[i], s.opt.Templates, out[i]) // a failed write only costs time later
+		}
+	}
+	for _, e := range out {
+		if dim == 0 {
+			dim = len(e)
+		}
+		if len(e) != dim {
+			return nil, 0, fmt.Errorf("label embeddings of different sizes (%d, %d): stale cache in %s?", len(e), dim, s.opt.Cache.Dir)
+		}
+	}
+	flat := make([]float32, 0, len(names)*dim)
+	for _, e := range out {
+		flat = append(flat, e...)
+	}
+	return flat, dim, nil
+}
+
+// meanOfTemplates averages a label's template embeddings and renormalises,
+// as the official build_text_embedding does. One template is returned as is.
+func meanOfTemplates(e []float32, nt, dim int) []float32 {
+	if nt == 1 {
+		return append([]float32(nil), e...)
+	}
+	m := tensor.New(dim)
+	for t := 0; t < nt; t++ {
+		for i := 0; i < dim; i++ {
+			m.Data[i] += e[t*dim+i] / float32(nt)
+		}
+	}
+	return tensor.L2Normalize(m).Data
+}
+
+// Result is one segmented frame.
+type Result struct {
+	Seg *labels.Segmentation
+	// Match is the whole-image decode (nil in sliding-window mode).
+	Match   *labels.Match
+	Timings Timings
+}
+
+// Timings are per-stage durations of one frame.
+type Timings struct {
+	Preprocess, EncodeImage, Match time.Duration
+}
+
+// Segment labels every pixel of img with the current labels.
+func (s *Segmenter) Segment(ctx context.Context, img image.Image) (*Result, error) {
+	s.mu.RLock()
+	names, text, dim := s.names, s.text, s.dim
+	s.mu.RUnlock()
+	if len(names) == 0 {
+		return nil, fmt.Errorf("segment: no labels set")
+	}
+	if s.opt.Slide {
+		return s.slide(ctx, img, names, text, dim)
+	}
+	b := img.Bounds()
+	r := &Result{}
+	m, err := s.decode(ctx, img, b.Dx(), b.Dy(), text, dim, &r.Timings)
+	if err != nil {
+		return nil, err
+	}
+	t0 := time.Now()
+	if r.Seg, err = m.Segmentation(names); err != nil {
+		return nil, err
+	}
+	r.Match = m
+	r.Timings.Match += time.Since(t0)
+	return r, nil
+}
+
+// decode runs the engine on img (resized to the engine's input) and decodes
+// at outW×outH.
+func (s *Segmenter) decode(ctx context.Context, img image.Image, outW, outH int, text []float32, dim int, tm *Timings) (*labels.Match, error) {
+	t0 := time.Now()
+	w, h := s.eng.InputSize()
+	px := infer.Pixels(img, w, h, s.opt.Normalization)
+	t1 := time.Now()
+	out, err := s.eng.EncodeImage(ctx, px)
+	if err != nil {
+		return nil, err
+	}
+	t2 := time.Now()
+	if d := out.ImageEmbed.Shape[0]; d != dim {
+		return nil, fmt.Errorf("label embeddings have %d values, the image encoder %d: were they computed by another model?", dim, d)
+	}
+	m, err := labels.Decode(labels.MatchInput{
+		GroupEmbeds: out.GroupEmbeds.Data, ImageEmbed: out.ImageEmbed.Data, TextEmbeds: text, Dim: dim,
+		SoftMap: out.SoftMap.Data, GridH: out.GridH, GridW: out.GridW,
+		LogitScale: s.eng.LogitScale(), Width: outW, Height: outH,
+	}, s.opt.Match)
+	tm.Preprocess += t1.Sub(t0)
+	tm.EncodeImage += t2.Sub(t1)
+	tm.Match += time.Since(t2)
+	return m, err
+}
+
+// slide is mmseg's slide_inference as the GroupViT evaluation runs it:
+// windows of Crop×Crop every Stride pixels (the last ones flush with the
+// far edges), each decoded at its own size, the official logits summed and
+// divided by how many windows saw each pixel, then the argmax.
+func (s *Segmenter) slide(ctx context.Context, img image.Image, names []string, text []float32, dim int) (*Result, error) {
+	b := img.Bounds()
+	W, H := b.Dx(), b.Dy()
+	L := len(names)
+	crop, stride := s.opt.Crop, s.opt.Stride
+	sum := make([]float32, (L+1)*W*H)
+	count := make([]int32, W*H)
+	r := &Result{}
+	rgba := image.NewRGBA(image.Rect(0, 0, W, H))
+	for y := 0; y < H; y++ {
+		for x := 0; x < W; x++ {
+			rgba.Set(x, y, img.At(b.Min.X+x, b.Min.Y+y))
+		}
+	}
+	grids := func(n int) int { return max(n-crop+stride-1, 0)/stride + 1 }
+	for gy := 0; gy < grids(H); gy++ {
+		for gx := 0; gx < grids(W); gx++ {
+			y2, x2 := min(gy*stride+crop, H), min(gx*stride+crop, W)
+			y1, x1 := max(y2-crop, 0), max(x2-crop, 0)
+			win := rgba.SubImage(image.Rect(x1, y1, x2, y2))
+			m, err := s.decode(ctx, win, x2-x1, y2-y1, text, dim, &r.Timings)
+			if err != nil {
+				return nil, fmt.Errorf("window at (%d,%d): %w", x1, y1, err)
+			}
+			t0 := time.Now()
+			ww, wh := x2-x1, y2-y1
+			logits := make([]float32, (L+1)*ww*wh)
+			m.Logits(logits)
+			for c := 0; c <= L; c++ {
+				for y := 0; y < wh; y++ {
+					dst := sum[c*W*H+(y1+y)*W+x1:]
+					src := logits[c*ww*wh+y*ww:]
+					for x := 0; x < ww; x++ {
+						dst[x] += src[x]
+					}
+				}
+			}
+			for y := y1; y < y2; y++ {
+				for x := x1; x < x2; x++ {
+					count[y*W+x]++
+				}
+			}
+			r.Timings.Match += time.Since(t0)
+		}
+	}
+	seg := &labels.Segmentation{Width: W, Height: H, Labels: append([]string(nil), names...), Map: make([]uint8, W*H)}
+	for i := range seg.Map {
+		best, arg := float32(-1), 0
+		for c := 0; c <= L; c++ {
+			if v := sum[c*W*H+i] / float32(count[i]); v > best {
+				best, arg = v, c
+			}
+		}
+		seg.Map[i] = uint8(arg)
+	}
+	r.Seg = seg
+	return r, nil
+}
