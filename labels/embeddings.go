@@ -172,6 +172,9 @@ func ParseList(s string) ([]string, error) {
 		if p == "" {
 			continue
 		}
+		if strings.EqualFold(p, "background") {
+			return nil, errors.New(`"background" cannot be a label: it is what no label claims (tune --bg-thresh instead)`)
+		}
 		if seen[p] {
 			return nil, fmt.Errorf("label %q is given twice", p)
 		}

@@ -1,0 +1,113 @@
+package cli
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+
+	"github.com/spf13/pflag"
+
+	"github.com/groupvit-edge/groupvit-edge/infer"
+	"github.com/groupvit-edge/groupvit-edge/labels"
+	"github.com/groupvit-edge/groupvit-edge/models"
+)
+
+// modelFlags are the flags every command that runs the model shares.
+type modelFlags struct {
+	path    string
+	threads int
+	size    int
+}
+
+func (m *modelFlags) register(fs *pflag.FlagSet) {
+	fs.StringVar(&m.path, "model", "", "checkpoint folder (Hugging Face format); empty: the embedded default model")
+	fs.IntVar(&m.threads, "threads", 0, "CPU threads for inference (0: all cores)")
+	fs.IntVar(&m.size, "size", 0, "model input size in pixels, a multiple of the patch size (0: the model's own)")
+}
+
+// loadedModel is an engine with what it needs to read labels.
+type loadedModel struct {
+	engine infer.Engine
+	tok    *labels.Tokenizer
+	id     string // fingerprint of config and weights: keys the label cache
+	cfg    models.Config
+	name   string // where it came from, for messages and records
+	native *infer.Model
+}
+
+func (m *modelFlags) open() (*loadedModel, error) {
+	var ck *models.Checkpoint
+	var tok *labels.Tokenizer
+	var name string
+	var err error
+	if m.path == "" {
+		name = "embedded default model"
+		var vocab, merges []byte
+		ck, vocab, merges, err = models.LoadDefault()
+		if err == nil {
+			tok, err = labels.NewTokenizer(vocab, merges)
+		}
+	} else {
+		name = m.path
+		st, serr := os.Stat(m.path)
+		switch {
+		case serr != nil:
+			return nil, fmt.Errorf("model: %w", serr)
+		case !st.IsDir():
+			return nil, fmt.Errorf("model %s: not a checkpoint folder (want config.json, model.safetensors or pytorch_model.bin, vocab.json, merges.txt)", m.path)
+		}
+		ck, err = models.LoadCheckpoint(m.path)
+		if err == nil {
+			tok, err = labels.LoadTokenizer(ck.VocabPath, ck.MergesPath)
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	model, err := infer.ModelFromWeights(ck.Config, ck.Weights)
+	if err != nil {
+		return nil, fmt.Errorf("model %s: %w", name, err)
+	}
+	size := m.size
+	eng, err := infer.NewNative(model, m.threads, size, size)
+	if err != nil {
+		return nil, fmt.Errorf("model %s: %w", name, err)
+	}
+	return &loadedModel{engine: eng, tok: tok, id: fingerprint(ck), cfg: ck.Config, name: name, native: model}, nil
+}
+
+// fingerprint hashes the config and every tensor in name order, so the same
+// weights give the same id whichever file format carried them.
+func fingerprint(ck *models.Checkpoint) string {
+	h := sha256.New()
+	cfg, _ := ck.Config.EncodeJSON()
+	h.Write(cfg)
+	names := make([]string, 0, len(ck.Weights))
+	for n := range ck.Weights {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		t := ck.Weights[n]
+		fmt.Fprintf(h, "%s %s %v\n", n, t.DType, t.Shape)
+		h.Write(t.Data)
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16]
+}
+
+// cacheDir is where label embeddings are kept between runs.
+func cacheDir(e *env) string {
+	if d := e.getenv("GROUPVIT_CACHE"); d != "" {
+		return d
+	}
+	if d := e.getenv("XDG_CACHE_HOME"); d != "" {
+		return filepath.Join(d, "groupvit-edge", "labels")
+	}
+	if h := e.getenv("HOME"); h != "" {
+		return filepath.Join(h, ".cache", "groupvit-edge", "labels")
+	}
+	return ""
+}

@@ -1,0 +1,241 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/groupvit-edge/groupvit-edge/capture"
+	"github.com/groupvit-edge/groupvit-edge/labels"
+	"github.com/groupvit-edge/groupvit-edge/output"
+	"github.com/groupvit-edge/groupvit-edge/overlay"
+	"github.com/groupvit-edge/groupvit-edge/segment"
+)
+
+// labelFlags choose the labels and how they are matched.
+type labelFlags struct {
+	list       string
+	file       string
+	templates  []string
+	bgThresh   float32
+	topK       int
+	embeddings string
+	noCache    bool
+}
+
+func (l *labelFlags) register(fs *pflag.FlagSet) {
+	fs.StringVar(&l.list, "labels", "", `comma-separated words or phrases to segment, e.g. "person,dog,red car"`)
+	fs.StringVar(&l.file, "labels-file", "", "file with one label per line (# starts a comment)")
+	fs.StringArrayVar(&l.templates, "template", nil, `prompt template with {} for the label (repeat to average several; default "a photo of a {}.")`)
+	fs.Float32Var(&l.bgThresh, "bg-thresh", 0.9, "background threshold: pixels whose best label score is below it are background")
+	fs.IntVar(&l.topK, "topk", 5, "keep only the K labels most similar to the whole image (0: all)")
+	fs.StringVar(&l.embeddings, "label-embeddings", "", "precomputed label embeddings (from embed-labels) instead of running the text encoder")
+	fs.BoolVar(&l.noCache, "no-cache", false, "do not read or write the label-embedding cache")
+}
+
+// names returns the labels from --labels and --labels-file.
+func (l *labelFlags) names() ([]string, error) {
+	var parts []string
+	if l.list != "" {
+		parts = append(parts, l.list)
+	}
+	if l.file != "" {
+		b, err := os.ReadFile(l.file)
+		if err != nil {
+			return nil, fmt.Errorf("labels file: %w", err)
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			if i := strings.IndexByte(line, '#'); i >= 0 {
+				line = line[:i]
+			}
+			if line = strings.TrimSpace(line); line != "" {
+				if strings.Contains(line, ",") {
+					return nil, fmt.Errorf("labels file %s: %q: one label per line, without commas", l.file, line)
+				}
+				parts = append(parts, line)
+			}
+		}
+	}
+	if len(parts) == 0 {
+		return nil, fmt.Errorf("%w: no labels: give --labels or --labels-file", errUsage)
+	}
+	return labels.ParseList(strings.Join(parts, ","))
+}
+
+// segmenter builds the Segmenter for a loaded model and these flags.
+func (l *labelFlags) segmenter(e *env, m *loadedModel, opt segment.Options) (*segment.Segmenter, error) {
+	opt.Templates = l.templates
+	opt.Match = labels.MatchOptions{BgThresh: l.bgThresh, TopK: l.topK}
+	opt.ModelID = m.id
+	if !l.noCache {
+		opt.Cache = labels.Cache{Dir: cacheDir(e)}
+	}
+	if l.bgThresh < 0 || l.bgThresh > 1 {
+		return nil, fmt.Errorf("%w: --bg-thresh %v is outside [0, 1]", errUsage, l.bgThresh)
+	}
+	if l.embeddings != "" {
+		f, err := labels.ReadEmbeddingFile(l.embeddings)
+		if err != nil {
+			return nil, err
+		}
+		if f.Model != m.id {
+			return nil, fmt.Errorf("label embeddings %s were computed by model %s, but %s is model %s: recompute them with `groupvit embed-labels`",
+				l.embeddings, f.Model, m.name, m.id)
+		}
+		opt.Precomputed = f
+		opt.Templates = f.Templates
+	}
+	return segment.New(m.engine, m.tok, opt)
+}
+
+func (l *labelFlags) template() string {
+	if len(l.templates) == 0 {
+		return segment.DefaultTemplate
+	}
+	return strings.Join(l.templates, " | ")
+}
+
+func runCmd(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "run", "--labels L1,L2 --input PATH... --out DIR")
+	var mf modelFlags
+	var lf labelFlags
+	mf.register(fs)
+	lf.register(fs)
+	inputs := fs.StringArray("input", nil, "image file, folder or glob (repeatable; extra arguments are inputs too)")
+	out := fs.String("out", "", "folder for overlays, label masks and JSON records")
+	mode := fs.String("mode", "whole", "whole: resize each image to the model input; slide: official sliding windows for large stills")
+	crop := fs.Int("crop", 0, "sliding-window size in pixels (0: the model input size)")
+	stride := fs.Int("stride", 0, "sliding-window step in pixels (0: half the window)")
+	alpha := fs.Float64("alpha", overlay.DefaultAlpha, "mask opacity in the overlay")
+	loop := fs.Bool("loop", false, "start over after the last input")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	paths := append(*inputs, fs.Args()...)
+	if len(paths) == 0 {
+		return fmt.Errorf("%w: no input: give --input PATH (image, folder or glob)", errUsage)
+	}
+	if *out == "" {
+		return fmt.Errorf("%w: --out DIR is required in file-input mode", errUsage)
+	}
+	names, err := lf.names()
+	if err != nil {
+		return err
+	}
+	src, err := capture.OpenFiles(paths, capture.FilesOptions{Loop: *loop})
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+
+	m, err := mf.open()
+	if err != nil {
+		return err
+	}
+	defer m.engine.Close()
+	opt := segment.Options{}
+	switch *mode {
+	case "whole":
+	case "slide":
+		w, _ := m.engine.InputSize()
+		opt.Slide, opt.Crop, opt.Stride = true, *crop, *stride
+		if opt.Crop == 0 {
+			opt.Crop = w
+		}
+		if opt.Stride == 0 {
+			opt.Stride = max(opt.Crop/2, 1)
+		}
+	default:
+		return fmt.Errorf("%w: --mode %q: want whole or slide", errUsage, *mode)
+	}
+	seg, err := lf.segmenter(e, m, opt)
+	if err != nil {
+		return err
+	}
+	t0 := time.Now()
+	if err := seg.SetLabels(ctx, names); err != nil {
+		return err
+	}
+	textTime := time.Since(t0)
+
+	sink, err := output.NewFileSink(*out, output.FileSinkOptions{})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stderr, "groupvit: %s on %s, labels %s\n", m.engine.Name(), m.name, joinQuoted(names))
+	done, failed := 0, 0
+	for {
+		td := time.Now()
+		f, err := src.Next(ctx)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		var fe *capture.FrameError
+		if errors.As(err, &fe) {
+			fmt.Fprintf(e.stderr, "groupvit: %s: %v\n", fe.Name, fe.Err)
+			sink.Fail(fe.Name, fe.Err)
+			failed++
+			continue
+		}
+		if err != nil {
+			sink.Close()
+			return err
+		}
+		decode := time.Since(td)
+		if err := processFrame(ctx, f, seg, sink, lf.template(), *alpha, decode, textTime); err != nil {
+			fmt.Fprintf(e.stderr, "groupvit: %s: %v\n", f.Name, err)
+			sink.Fail(f.Name, err)
+			failed++
+			if ctx.Err() != nil {
+				break
+			}
+			continue
+		}
+		textTime = 0 // paid once, reported on the first image
+		done++
+	}
+	if err := sink.Close(); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stderr, "groupvit: %d image(s) written to %s, %d failed\n", done, *out, failed)
+	if ctx.Err() != nil {
+		return nil // interrupted by the user: what was done is written
+	}
+	if failed > 0 {
+		return fmt.Errorf("%w: %d of %d inputs", errPartial, failed, failed+done)
+	}
+	return nil
+}
+
+func processFrame(ctx context.Context, f capture.Frame, seg *segment.Segmenter, sink output.Sink, template string,
+	alpha float64, decode, textTime time.Duration) error {
+	res, err := seg.Segment(ctx, f.Image)
+	if err != nil {
+		return err
+	}
+	t0 := time.Now()
+	over, err := overlay.Render(f.Image, res.Seg, overlay.Options{Alpha: alpha})
+	if err != nil {
+		return err
+	}
+	overlayTime := time.Since(t0)
+	rec, err := output.NewRecord(f.Name, res.Seg, template)
+	if err != nil {
+		return err
+	}
+	rec.SetTiming(output.StageDecode, decode)
+	rec.SetTiming(output.StagePreprocess, res.Timings.Preprocess)
+	rec.SetTiming(output.StageEncodeImage, res.Timings.EncodeImage)
+	rec.SetTiming(output.StageMatch, res.Timings.Match)
+	rec.SetTiming(output.StageOverlay, overlayTime)
+	if textTime > 0 {
+		rec.SetTiming(output.StageEncodeText, textTime)
+	}
+	return sink.Write(ctx, output.Result{Frame: f, Seg: res.Seg, Overlay: over, Record: rec})
+}
