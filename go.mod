@@ -10,4 +10,5 @@ require (
 	github.com/spf13/pflag v1.1.0 // indirect
 	golang.org/x/image v0.48.0 // indirect
 	golang.org/x/sys v0.50.0 // indirect
+	golang.org/x/tools v0.26.0 // indirect
 )
