@@ -1,0 +1,51 @@
+# groupvit-edge — build, demo, tests and benchmarks.
+#
+#   make demo    segment the sample scenes with the embedded default model
+#   make test    everything CI runs (fetches the TFLite runtime first)
+#   make bench   speed and memory of each engine, side by side
+
+GO      ?= go
+BIN     := bin/groupvit
+OUT     ?= out
+# The labels the embedded default model was trained on.
+DEMO_LABELS ?= circle,square,triangle,star,cross,heart
+
+include mk/tflite.mk
+-include mk/train.mk
+
+.PHONY: build demo test go-test vet cross bench fuzz clean
+
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN) .
+
+demo: build
+	./$(BIN) run --labels "$(DEMO_LABELS)" --input testdata/scenes --out $(OUT)/demo
+	@echo "overlays, label masks and JSON records are in $(OUT)/demo"
+
+# CI runs exactly this target (.ci/run). The TFLite tests fail instead of
+# skipping when CI=true and the runtime is missing, so it is fetched first.
+test: tflite-lib vet go-test $(TRAIN_TEST)
+
+vet:
+	$(GO) vet ./...
+
+go-test:
+	GROUPVIT_TFLITE_LIB='$(TFLITE_LIB)' $(GO) test -count=1 -timeout 20m ./...
+
+# The binary must build without cgo, for the host and for 64-bit Arm boards.
+cross:
+	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -o /dev/null .
+	CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build -o /dev/null .
+
+bench: tflite-lib
+	GROUPVIT_TFLITE_LIB='$(TFLITE_LIB)' $(GO) test -run '^$$' -bench . -benchtime 5x -timeout 60m ./infer/... ./tensor/...
+
+# Each fuzzer for a while; `make fuzz FUZZTIME=5m` for longer.
+FUZZTIME ?= 30s
+fuzz:
+	$(GO) test ./models -run '^$$' -fuzz FuzzReadSafetensors -fuzztime $(FUZZTIME)
+	$(GO) test ./models -run '^$$' -fuzz FuzzReadPyTorch -fuzztime $(FUZZTIME)
+	$(GO) test ./labels -run '^$$' -fuzz FuzzTokenize -fuzztime $(FUZZTIME)
+
+clean:
+	rm -rf bin $(OUT)
