@@ -25,6 +25,20 @@ type Model struct {
 
 // NewModel gathers and prepares every weight the forward pass reads.
 func NewModel(arch Arch, src WeightSource) (*Model, error) {
+	return newModel(arch, src, false)
+}
+
+// NewPreparedModel takes weights already prepared by NewModel (BatchNorm
+// folded, patch projection flattened), as an exported .tflite file holds
+// them: the native engine runs such a file with the same forward pass.
+func NewPreparedModel(arch Arch, src WeightSource) (*Model, error) {
+	return newModel(arch, src, true)
+}
+
+// Weights returns the prepared weights by name, for the exporter.
+func (m *Model) Weights() map[string]*tensor.Tensor { return m.w }
+
+func newModel(arch Arch, src WeightSource, prepared bool) (*Model, error) {
 	m := &Model{Arch: arch, w: map[string]*tensor.Tensor{}, posByGrid: map[[2]int]*tensor.Tensor{}}
 	get := func(name string) (*tensor.Tensor, error) {
 		t, err := src(name)
@@ -41,6 +55,9 @@ func NewModel(arch Arch, src WeightSource) (*Model, error) {
 		m.w[name] = t
 	}
 	for _, p := range []string{"visual_projection", "text_projection"} {
+		if prepared {
+			break
+		}
 		if err := m.foldBatchNorm(p, get); err != nil {
 			return nil, err
 		}

@@ -1,0 +1,418 @@
+package export
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+
+	"github.com/groupvit-edge/groupvit-edge/infer"
+	"github.com/groupvit-edge/groupvit-edge/tensor"
+	"github.com/groupvit-edge/groupvit-edge/tflite"
+)
+
+// Precision selects how weights are stored in the exported graph.
+type Precision string
+
+const (
+	// FP32 keeps every weight in float32: the exact reference.
+	FP32 Precision = "fp32"
+	// FP16 stores weight matrices and tables in float16, expanded by
+	// DEQUANTIZE ops at load: half the size, and what the GPU delegate
+	// computes in anyway.
+	FP16 Precision = "fp16"
+	// INT8 runs every Linear layer as an int8 FULLY_CONNECTED: per-channel
+	// symmetric weights, activations quantized with calibrated ranges
+	// (QUANTIZE before, DEQUANTIZE after). Everything else stays float, so
+	// normalisation, softmax and the hard assignment keep their precision.
+	INT8 Precision = "int8"
+)
+
+// ParsePrecision checks a --precision value.
+func ParsePrecision(s string) (Precision, error) {
+	switch p := Precision(s); p {
+	case FP32, FP16, INT8:
+		return p, nil
+	}
+	return "", fmt.Errorf("precision %q: want fp32, fp16 or int8", s)
+}
+
+// value is a tensor of the graph being traced. A constant stays on the
+// host until an op uses it, because how it is stored depends on the user:
+// a Linear weight becomes int8 in INT8 mode, a LayerNorm scale never does.
+type value struct {
+	idx   int // tensor index in the subgraph; -1 while host-only
+	shape []int
+	name  string
+	host  *tensor.Tensor
+	ids   bool // an int32 input (token ids)
+}
+
+func (v *value) Dims() []int { return v.shape }
+
+// Ranges are calibrated activation ranges: for each Linear layer (keyed by
+// its weight's name) the [min, max] of its input and of its output.
+type Ranges map[string]LinearRange
+
+// LinearRange is one Linear layer's observed input and output ranges.
+type LinearRange struct {
+	In, Out [2]float32
+}
+
+// tracer implements infer.Ops by appending TFLite ops to a subgraph.
+type tracer struct {
+	sg     *tflite.Subgraph
+	prec   Precision
+	ranges Ranges
+	consts map[string]*value
+	n      int
+}
+
+var _ infer.Ops = (*tracer)(nil)
+
+func newTracer(name string, prec Precision, ranges Ranges) *tracer {
+	return &tracer{sg: &tflite.Subgraph{Name: name}, prec: prec, ranges: ranges, consts: map[string]*value{}}
+}
+
+func i32s(s []int) []int32 {
+	o := make([]int32, len(s))
+	for i, v := range s {
+		o[i] = int32(v)
+	}
+	return o
+}
+
+func (t *tracer) tensor(name string, typ tflite.TensorType, shape []int, data []byte, q *tflite.Quantization) int {
+	if name == "" {
+		t.n++
+		name = fmt.Sprintf("t%d", t.n)
+	}
+	t.sg.Tensors = append(t.sg.Tensors, &tflite.Tensor{Name: name, Type: typ, Shape: i32s(shape), Data: data, Quant: q})
+	return len(t.sg.Tensors) - 1
+}
+
+// input declares a subgraph input.
+func (t *tracer) input(name string, typ tflite.TensorType, shape []int) *value {
+	idx := t.tensor(name, typ, shape, nil, nil)
+	t.sg.Inputs = append(t.sg.Inputs, idx)
+	return &value{idx: idx, shape: shape, ids: typ == tflite.Int32}
+}
+
+// output marks v as a subgraph output under name and returns its index.
+func (t *tracer) output(v infer.Value, name string) int {
+	idx := t.use(v)
+	t.sg.Tensors[idx].Name = name
+	t.sg.Outputs = append(t.sg.Outputs, idx)
+	return idx
+}
+
+func (t *tracer) op(code tflite.BuiltinOp, opts tflite.Options, outType tflite.TensorType, outShape []int, inputs ...int) *value {
+	out := t.tensor("", outType, outShape, nil, nil)
+	t.sg.Ops = append(t.sg.Ops, &tflite.Op{Code: code, Inputs: inputs, Outputs: []int{out}, Options: opts})
+	return &value{idx: out, shape: outShape}
+}
+
+func f32bytes(v []float32) []byte {
+	b := make([]byte, 4*len(v))
+	for i, x := range v {
+		binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(x))
+	}
+	return b
+}
+
+func i32bytes(v []int32) []byte {
+	b := make([]byte, 4*len(v))
+	for i, x := range v {
+		binary.LittleEndian.PutUint32(b[4*i:], uint32(x))
+	}
+	return b
+}
+
+// constI32 is a small int32 constant (shapes, axes, permutations).
+func (t *tracer) constI32(vals ...int) int {
+	v := make([]int32, len(vals))
+	for i, x := range vals {
+		v[i] = int32(x)
+	}
+	return t.tensor("", tflite.Int32, []int{len(v)}, i32bytes(v), nil)
+}
+
+// scalar is a float32 constant of shape [] (broadcast by ADD and MUL).
+func (t *tracer) scalar(x float32) int {
+	return t.tensor("", tflite.Float32, nil, f32bytes([]float32{x}), nil)
+}
+
+// bigEnough picks the constants worth storing compressed: matrices and
+// tables, not the per-channel vectors whose size does not matter.
+func bigEnough(h *tensor.Tensor) bool { return len(h.Shape) >= 2 && len(h.Data) >= 4096 }
+
+// use returns the tensor index of v, materialising a host constant as
+// float32 (FP32, and small constants in every mode) or float16 + DEQUANTIZE.
+func (t *tracer) use(v infer.Value) int {
+	x := v.(*value)
+	if x.idx >= 0 {
+		return x.idx
+	}
+	h := x.host
+	if t.prec != FP32 && bigEnough(h) {
+		half := make([]byte, 2*len(h.Data))
+		for i, f := range h.Data {
+			binary.LittleEndian.PutUint16(half[2*i:], toHalf(f))
+		}
+		src := t.tensor(x.name+"/fp16", tflite.Float16, h.Shape, half, nil)
+		x.idx = t.op(tflite.OpDequantize, nil, tflite.Float32, h.Shape, src).idx
+		t.sg.Tensors[x.idx].Name = x.name
+		return x.idx
+	}
+	x.idx = t.tensor(x.name, tflite.Float32, h.Shape, f32bytes(h.Data), nil)
+	return x.idx
+}
+
+func (t *tracer) Const(name string, h *tensor.Tensor) infer.Value {
+	if v, ok := t.consts[name]; ok {
+		return v
+	}
+	v := &value{idx: -1, shape: h.Shape, name: name, host: h}
+	t.consts[name] = v
+	return v
+}
+
+func (t *tracer) Linear(x, w, b infer.Value) infer.Value {
+	xv, wv := x.(*value), w.(*value)
+	shape := append(append([]int(nil), xv.shape[:len(xv.shape)-1]...), wv.shape[0])
+	if xv.shape[len(xv.shape)-1] != wv.shape[1] {
+		panic(fmt.Sprintf("export: Linear %v × %v", xv.shape, wv.shape))
+	}
+	opts := &tflite.FullyConnectedOptions{KeepNumDims: true}
+	if r, ok := t.ranges[wv.name]; ok && t.prec == INT8 && wv.host != nil {
+		return t.linearInt8(xv, wv, b, r, shape)
+	}
+	bias := -1
+	if b != nil {
+		bias = t.use(b)
+	}
+	return t.op(tflite.OpFullyConnected, opts, tflite.Float32, shape, t.use(x), t.use(w), bias)
+}
+
+// linearInt8 emits QUANTIZE → int8 FULLY_CONNECTED → DEQUANTIZE. Weights
+// are symmetric per output channel (zero point 0, as TFLite requires), the
+// bias int32 at scale input·weight, activations asymmetric over their
+// calibrated range (which always includes 0, so 0 stays exact).
+func (t *tracer) linearInt8(x, w *value, b infer.Value, r LinearRange, shape []int) infer.Value {
+	out, in := w.shape[0], w.shape[1]
+	inQ := actQuant(r.In)
+	outQ := actQuant(r.Out)
+	scales := make([]float32, out)
+	wq := make([]byte, out*in)
+	for o := 0; o < out; o++ {
+		row := w.host.Data[o*in : (o+1)*in]
+		m := float32(0)
+		for _, v := range row {
+			m = max(m, float32(math.Abs(float64(v))))
+		}
+		s := m / 127
+		if s == 0 {
+			s = 1
+		}
+		scales[o] = s
+		for i, v := range row {
+			wq[o*in+i] = byte(int8(clampRound(v/s, -127, 127)))
+		}
+	}
+	zps := make([]int64, out)
+	wIdx := t.tensor(w.name, tflite.Int8, w.shape, wq, &tflite.Quantization{Scale: scales, ZeroPoint: zps, QuantizedDimension: 0})
+	bias := -1
+	if b != nil {
+		bh := b.(*value).host
+		bq := make([]int32, out)
+		bs := make([]float32, out)
+		for o := 0; o < out; o++ {
+			bs[o] = inQ.Scale[0] * scales[o]
+			bq[o] = int32(clampRound(bh.Data[o]/bs[o], math.MinInt32, math.MaxInt32))
+		}
+		bias = t.tensor(b.(*value).name, tflite.Int32, []int{out}, i32bytes(bq), &tflite.Quantization{Scale: bs, ZeroPoint: zps})
+	}
+	xq := t.tensor("", tflite.Int8, x.shape, nil, inQ)
+	t.sg.Ops = append(t.sg.Ops, &tflite.Op{Code: tflite.OpQuantize, Inputs: []int{t.use(x)}, Outputs: []int{xq}})
+	yq := t.tensor("", tflite.Int8, shape, nil, outQ)
+	t.sg.Ops = append(t.sg.Ops, &tflite.Op{Code: tflite.OpFullyConnected, Inputs: []int{xq, wIdx, bias}, Outputs: []int{yq},
+		Options: &tflite.FullyConnectedOptions{KeepNumDims: true}})
+	return t.op(tflite.OpDequantize, nil, tflite.Float32, shape, yq)
+}
+
+// actQuant maps a float range onto int8 [-128, 127], stretched to include 0.
+func actQuant(r [2]float32) *tflite.Quantization {
+	lo, hi := min(r[0], 0), max(r[1], 0)
+	if hi-lo < 1e-8 {
+		hi = lo + 1e-8
+	}
+	s := (hi - lo) / 255
+	zp := int64(clampRound(-128-lo/s, -128, 127))
+	return &tflite.Quantization{Scale: []float32{s}, ZeroPoint: []int64{zp}, Min: []float32{lo}, Max: []float32{hi}}
+}
+
+func clampRound(v float32, lo, hi float64) float64 {
+	return math.Min(math.Max(math.Round(float64(v)), lo), hi)
+}
+
+func (t *tracer) MatMul(a, b infer.Value, transposeB bool) infer.Value {
+	as, bs := a.Dims(), b.Dims()
+	n := bs[len(bs)-1]
+	if transposeB {
+		n = bs[len(bs)-2]
+	}
+	shape := append(append([]int(nil), as[:len(as)-1]...), n)
+	return t.op(tflite.OpBatchMatMul, &tflite.BatchMatMulOptions{AdjY: transposeB}, tflite.Float32, shape, t.use(a), t.use(b))
+}
+
+func (t *tracer) Add(a, b infer.Value) infer.Value {
+	return t.op(tflite.OpAdd, &tflite.AddOptions{}, tflite.Float32, a.Dims(), t.use(a), t.use(b))
+}
+
+func (t *tracer) Mul(a, b infer.Value) infer.Value {
+	return t.op(tflite.OpMul, &tflite.MulOptions{}, tflite.Float32, a.Dims(), t.use(a), t.use(b))
+}
+
+func (t *tracer) Div(a, b infer.Value) infer.Value {
+	return t.op(tflite.OpDiv, &tflite.DivOptions{}, tflite.Float32, a.Dims(), t.use(a), t.use(b))
+}
+
+func (t *tracer) Scale(x infer.Value, s float32) infer.Value {
+	return t.op(tflite.OpMul, &tflite.MulOptions{}, tflite.Float32, x.Dims(), t.use(x), t.scalar(s))
+}
+
+func (t *tracer) AddScalar(x infer.Value, s float32) infer.Value {
+	return t.op(tflite.OpAdd, &tflite.AddOptions{}, tflite.Float32, x.Dims(), t.use(x), t.scalar(s))
+}
+
+func lastAxis(shape []int) int { return len(shape) - 1 }
+
+func (t *tracer) SumLast(x infer.Value) infer.Value {
+	shape := append([]int(nil), x.Dims()...)
+	shape[len(shape)-1] = 1
+	return t.op(tflite.OpSum, &tflite.ReducerOptions{KeepDims: true}, tflite.Float32, shape, t.use(x), t.constI32(lastAxis(shape)))
+}
+
+func (t *tracer) Mean(x infer.Value, axis int) infer.Value {
+	d := x.Dims()
+	if axis < 0 {
+		axis += len(d)
+	}
+	shape := append(append([]int(nil), d[:axis]...), d[axis+1:]...)
+	return t.op(tflite.OpMean, &tflite.ReducerOptions{}, tflite.Float32, shape, t.use(x), t.constI32(axis))
+}
+
+// LayerNorm has no TFLite builtin: it is spelled with MEAN, SUB, MUL,
+// RSQRT and ADD, all of which the GPU delegate and XNNPACK take.
+func (t *tracer) LayerNorm(x, gamma, beta infer.Value, eps float32) infer.Value {
+	d := x.Dims()
+	keep := append([]int(nil), d...)
+	keep[len(keep)-1] = 1
+	axis := lastAxis(d)
+	mean := t.op(tflite.OpMean, &tflite.ReducerOptions{KeepDims: true}, tflite.Float32, keep, t.use(x), t.constI32(axis))
+	diff := t.op(tflite.OpSub, &tflite.SubOptions{}, tflite.Float32, d, t.use(x), mean.idx)
+	sq := t.op(tflite.OpMul, &tflite.MulOptions{}, tflite.Float32, d, diff.idx, diff.idx)
+	vr := t.op(tflite.OpMean, &tflite.ReducerOptions{KeepDims: true}, tflite.Float32, keep, sq.idx, t.constI32(axis))
+	inv := t.op(tflite.OpRsqrt, nil, tflite.Float32, keep, t.op(tflite.OpAdd, &tflite.AddOptions{}, tflite.Float32, keep, vr.idx, t.scalar(eps)).idx)
+	y := t.op(tflite.OpMul, &tflite.MulOptions{}, tflite.Float32, d, diff.idx, inv.idx)
+	y = t.op(tflite.OpMul, &tflite.MulOptions{}, tflite.Float32, d, y.idx, t.use(gamma))
+	return t.op(tflite.OpAdd, &tflite.AddOptions{}, tflite.Float32, d, y.idx, t.use(beta))
+}
+
+func (t *tracer) Softmax(x infer.Value) infer.Value {
+	return t.op(tflite.OpSoftmax, &tflite.SoftmaxOptions{Beta: 1}, tflite.Float32, x.Dims(), t.use(x))
+}
+
+// OneHotArgMax is ARG_MAX then ONE_HOT; TFLite's ARG_MAX keeps the first
+// of equal maxima, as torch.argmax does.
+func (t *tracer) OneHotArgMax(x infer.Value) infer.Value {
+	d := x.Dims()
+	idxShape := d[:len(d)-1]
+	arg := t.op(tflite.OpArgMax, &tflite.ArgMaxOptions{OutputType: tflite.Int32}, tflite.Int32, idxShape, t.use(x), t.constI32(lastAxis(d)))
+	depth := t.tensor("", tflite.Int32, nil, i32bytes([]int32{int32(d[len(d)-1])}), nil)
+	return t.op(tflite.OpOneHot, &tflite.OneHotOptions{Axis: -1}, tflite.Float32, d, arg.idx, depth, t.scalar(1), t.scalar(0))
+}
+
+func (t *tracer) L2Normalize(x infer.Value) infer.Value {
+	return t.op(tflite.OpL2Normalization, &tflite.L2NormOptions{}, tflite.Float32, x.Dims(), t.use(x))
+}
+
+func (t *tracer) GELU(x infer.Value) infer.Value {
+	return t.op(tflite.OpGelu, &tflite.GeluOptions{}, tflite.Float32, x.Dims(), t.use(x))
+}
+
+// QuickGELU is x·σ(1.702x): MUL, LOGISTIC, MUL.
+func (t *tracer) QuickGELU(x infer.Value) infer.Value {
+	s := t.op(tflite.OpLogistic, nil, tflite.Float32, x.Dims(), t.Scale(x, 1.702).(*value).idx)
+	return t.op(tflite.OpMul, &tflite.MulOptions{}, tflite.Float32, x.Dims(), t.use(x), s.idx)
+}
+
+func (t *tracer) ReLU(x infer.Value) infer.Value {
+	return t.op(tflite.OpRelu, nil, tflite.Float32, x.Dims(), t.use(x))
+}
+
+func (t *tracer) Reshape(x infer.Value, shape ...int) infer.Value {
+	if tensor.Numel(shape) != tensor.Numel(x.Dims()) {
+		panic(fmt.Sprintf("export: Reshape %v to %v", x.Dims(), shape))
+	}
+	s := append([]int(nil), shape...)
+	return t.op(tflite.OpReshape, &tflite.ReshapeOptions{NewShape: i32s(s)}, tflite.Float32, s, t.use(x), t.constI32(s...))
+}
+
+func (t *tracer) Transpose(x infer.Value, perm ...int) infer.Value {
+	d := x.Dims()
+	shape := make([]int, len(perm))
+	for i, p := range perm {
+		shape[i] = d[p]
+	}
+	return t.op(tflite.OpTranspose, nil, tflite.Float32, shape, t.use(x), t.constI32(perm...))
+}
+
+func (t *tracer) Concat(axis int, xs ...infer.Value) infer.Value {
+	shape := append([]int(nil), xs[0].Dims()...)
+	if axis < 0 {
+		axis += len(shape)
+	}
+	shape[axis] = 0
+	in := make([]int, len(xs))
+	for i, x := range xs {
+		shape[axis] += x.Dims()[axis]
+		in[i] = t.use(x)
+	}
+	return t.op(tflite.OpConcatenation, &tflite.ConcatenationOptions{Axis: int32(axis)}, tflite.Float32, shape, in...)
+}
+
+func (t *tracer) Slice(x infer.Value, axis, start, end int) infer.Value {
+	d := x.Dims()
+	if axis < 0 {
+		axis += len(d)
+	}
+	begin := make([]int, len(d))
+	size := append([]int(nil), d...)
+	begin[axis], size[axis] = start, end-start
+	return t.op(tflite.OpSlice, nil, tflite.Float32, size, t.use(x), t.constI32(begin...), t.constI32(size...))
+}
+
+// Embed is GATHER on the token table. In INT8 mode the table is stored
+// int8 (one scale) and only the gathered rows are dequantized.
+func (t *tracer) Embed(table, ids infer.Value) infer.Value {
+	tv := table.(*value)
+	shape := append(append([]int(nil), ids.Dims()...), tv.shape[1])
+	if t.prec == INT8 && tv.host != nil && tv.idx < 0 {
+		m := float32(0)
+		for _, v := range tv.host.Data {
+			m = max(m, float32(math.Abs(float64(v))))
+		}
+		s := max(m/127, 1e-12)
+		q := make([]byte, len(tv.host.Data))
+		for i, v := range tv.host.Data {
+			q[i] = byte(int8(clampRound(v/s, -127, 127)))
+		}
+		quant := &tflite.Quantization{Scale: []float32{s}, ZeroPoint: []int64{0}}
+		tbl := t.tensor(tv.name, tflite.Int8, tv.shape, q, quant)
+		g := t.tensor("", tflite.Int8, shape, nil, &tflite.Quantization{Scale: []float32{s}, ZeroPoint: []int64{0}})
+		t.sg.Ops = append(t.sg.Ops, &tflite.Op{Code: tflite.OpGather, Inputs: []int{tbl, t.use(ids)}, Outputs: []int{g},
+			Options: &tflite.GatherOptions{Axis: 0}})
+		return t.op(tflite.OpDequantize, nil, tflite.Float32, shape, g)
+	}
+	return t.op(tflite.OpGather, &tflite.GatherOptions{Axis: 0}, tflite.Float32, shape, t.use(table), t.use(ids))
+}
