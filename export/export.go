@@ -100,6 +100,7 @@ func Build(src Source, opt Options) (mod *tflite.Model, err error) {
 	}()
 
 	img := newTracer(SigImage, opt.Precision, opt.Ranges)
+	img.gpu = opt.Precision == FP16 // the GPU delegate's precision
 	k := v.Channels * v.PatchSize * v.PatchSize
 	patches := img.input(InPatches, tflite.Float32, []int{1, gh * gw, k})
 	pos, err := m.PositionEmbedding(gh, gw)

@@ -120,3 +120,29 @@ func fixtureIDs(t testing.TB) []int32 {
 	}
 	return row
 }
+
+// TestFP16ImageGraphIsGPUReady checks every exported image graph against
+// the GPU delegate's op list: fp16 (the GPU variant) must be fully
+// delegable; the others may use CPU-only ops, which inspect reports.
+func TestFP16ImageGraphIsGPUReady(t *testing.T) {
+	mod, err := Build(fixtureSource(t), Options{Precision: FP16})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bad := GPUUnsupported(mod.Subgraphs[0]); len(bad) > 0 {
+		t.Errorf("fp16 image graph has ops the GPU delegate refuses: %v", bad)
+	}
+	fp32, err := Build(fixtureSource(t), Options{Precision: FP32})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := map[string]bool{}
+	for _, c := range GPUUnsupported(fp32.Subgraphs[0]) {
+		bad[c.Op.String()] = true
+	}
+	for _, want := range []string{"GELU", "ARG_MAX", "ONE_HOT", "L2_NORMALIZATION"} {
+		if !bad[want] {
+			t.Errorf("fp32 graph: %s not reported as CPU-only (got %v)", want, bad)
+		}
+	}
+}

@@ -65,6 +65,10 @@ type tracer struct {
 	ranges Ranges
 	consts map[string]*value
 	n      int
+	// gpu spells GELU, L2 normalisation and the hard assignment with ops
+	// the GPU delegate takes (see gpu_ops.go), so a GPU runs the whole
+	// image graph instead of bouncing to the CPU and back.
+	gpu bool
 }
 
 var _ infer.Ops = (*tracer)(nil)
@@ -325,6 +329,9 @@ func (t *tracer) Softmax(x infer.Value) infer.Value {
 // OneHotArgMax is ARG_MAX then ONE_HOT; TFLite's ARG_MAX keeps the first
 // of equal maxima, as torch.argmax does.
 func (t *tracer) OneHotArgMax(x infer.Value) infer.Value {
+	if t.gpu && !x.(*value).ids {
+		return t.oneHotGPU(x)
+	}
 	d := x.Dims()
 	idxShape := d[:len(d)-1]
 	arg := t.op(tflite.OpArgMax, &tflite.ArgMaxOptions{OutputType: tflite.Int32}, tflite.Int32, idxShape, t.use(x), t.constI32(lastAxis(d)))
@@ -333,10 +340,16 @@ func (t *tracer) OneHotArgMax(x infer.Value) infer.Value {
 }
 
 func (t *tracer) L2Normalize(x infer.Value) infer.Value {
+	if t.gpu {
+		return t.l2NormalizeGPU(x)
+	}
 	return t.op(tflite.OpL2Normalization, &tflite.L2NormOptions{}, tflite.Float32, x.Dims(), t.use(x))
 }
 
 func (t *tracer) GELU(x infer.Value) infer.Value {
+	if t.gpu {
+		return t.geluGPU(x)
+	}
 	return t.op(tflite.OpGelu, &tflite.GeluOptions{}, tflite.Float32, x.Dims(), t.use(x))
 }
 
