@@ -80,8 +80,11 @@ func newModel(arch Arch, src WeightSource, prepared bool) (*Model, error) {
 
 // LogitScale is min(exp(logit_scale), 100), the clamp the official
 // segmentation decode and training loss apply.
-func (m *Model) LogitScale() float32 {
-	return float32(math.Min(math.Exp(float64(m.LogitRaw)), 100))
+func (m *Model) LogitScale() float32 { return ClampedLogitScale(m.LogitRaw) }
+
+// ClampedLogitScale is min(exp(raw), 100) for a raw logit_scale parameter.
+func ClampedLogitScale(raw float32) float32 {
+	return float32(math.Min(math.Exp(float64(raw)), 100))
 }
 
 func (m *Model) weightNames() []string {

@@ -1,0 +1,226 @@
+package tflite
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/ebitengine/purego"
+)
+
+const (
+	// LibraryName is the file name of the TensorFlow Lite C runtime.
+	LibraryName = "libtensorflowlite_c.so"
+	// RuntimeVersion is the TFLite release that scripts/fetch-tflite.sh
+	// fetches and that this package is tested against.
+	RuntimeVersion = "2.17.1"
+	// EnvLibrary names an environment variable holding the library's path;
+	// it is used when Open gets no explicit path.
+	EnvLibrary = "GROUPVIT_TFLITE_LIB"
+	// EnvCacheDir overrides the folder `make tflite-lib` fetches into.
+	EnvCacheDir = "GROUPVIT_TFLITE_CACHE"
+)
+
+// installHint ends every "library not found" message: the reader should not
+// have to search for how to get the runtime.
+const installHint = "install it with `make tflite-lib` (scripts/fetch-tflite.sh), or unzip " +
+	"pymicro_wakeword/lib/" + LibraryName + " from the pymicro-wakeword==2.5.0 wheel " +
+	"and pass --tflite-lib PATH or set " + EnvLibrary
+
+// ErrLibraryNotFound is wrapped by the error Open returns when no usable
+// TFLite C library could be loaded, so callers can fall back to the native
+// engine when the user allows it.
+var ErrLibraryNotFound = errors.New("TensorFlow Lite C library not found")
+
+// Library is a loaded libtensorflowlite_c. Everything else in this package
+// is created from a Library. It is safe for concurrent use; the objects it
+// creates are not, unless their documentation says so.
+//
+// A Library is never unloaded: TFLite and XNNPACK leave thread pools and
+// thread-local destructors behind whose code must stay mapped, and dlopen
+// reference-counts repeated loads of the same file anyway.
+type Library struct {
+	path    string // what was passed to dlopen
+	handle  uintptr
+	version string
+
+	c   coreAPI
+	sig *signatureAPI // nil when the library lacks signature runners
+	xnn *xnnpackAPI   // nil when built without the XNNPACK delegate
+	ins *inspectAPI   // nil when the opaque-delegate API is missing
+}
+
+// Open loads the TFLite C library. With a non-empty path only that file is
+// tried (the --tflite-lib flag); otherwise $GROUPVIT_TFLITE_LIB alone when
+// set; otherwise, in order, the cache folder `make tflite-lib` fills, the
+// executable's own folder, the dynamic linker's search (LD_LIBRARY_PATH,
+// ld.so.cache, /lib, /usr/lib) and /usr/local/lib. An explicit choice that
+// fails is an error rather than a silent fall-through to another copy.
+//
+// Open may be called any number of times; each call returns a new Library
+// over the same loaded code.
+func Open(path string) (*Library, error) {
+	return defaultLocator().open(path)
+}
+
+// Path returns the file name the library was loaded from, as given to the
+// dynamic loader (a bare name when it was found through the linker's search).
+func (l *Library) Path() string { return l.path }
+
+// Version returns TFLite's version string, e.g. "2.17.1".
+func (l *Library) Version() string { return l.version }
+
+// HasXNNPack reports whether the library was built with the XNNPACK delegate.
+func (l *Library) HasXNNPack() bool { return l.xnn != nil }
+
+// HasSignatureRunners reports whether the library exports the signature
+// runner functions.
+func (l *Library) HasSignatureRunners() bool { return l.sig != nil }
+
+// DefaultCacheDir returns the folder `make tflite-lib` fetches into:
+// $GROUPVIT_TFLITE_CACHE, else $XDG_CACHE_HOME (or ~/.cache) followed by
+// groupvit-edge/tflite-<RuntimeVersion>. It matches mk/tflite.mk.
+func DefaultCacheDir() (string, error) {
+	return cacheDir(os.Getenv)
+}
+
+func cacheDir(getenv func(string) string) (string, error) {
+	if d := getenv(EnvCacheDir); d != "" {
+		return d, nil
+	}
+	base := getenv("XDG_CACHE_HOME")
+	if base == "" {
+		home := getenv("HOME")
+		if home == "" {
+			return "", errors.New("tflite: neither XDG_CACHE_HOME nor HOME is set, so there is no cache folder")
+		}
+		base = filepath.Join(home, ".cache")
+	}
+	return filepath.Join(base, "groupvit-edge", "tflite-"+RuntimeVersion), nil
+}
+
+// locator holds what Open consults, so tests can give it a made-up
+// environment instead of the process's.
+type locator struct {
+	getenv func(string) string
+	exeDir string // "" when unknown
+	// load opens one candidate; it is load() except in tests.
+	load func(path string) (*Library, error)
+}
+
+func defaultLocator() locator {
+	l := locator{getenv: os.Getenv, load: load}
+	if exe, err := os.Executable(); err == nil {
+		l.exeDir = filepath.Dir(exe)
+	}
+	return l
+}
+
+// candidate is one place Open looks. A bare name is resolved by dlopen's own
+// search; a path is checked for existence first so the error can say
+// "absent" rather than repeat the loader's long message.
+type candidate struct {
+	path string
+	why  string // how it was chosen, for the error message
+}
+
+func (l locator) candidates() []candidate {
+	var cs []candidate
+	if dir, err := cacheDir(l.getenv); err == nil {
+		cs = append(cs, candidate{filepath.Join(dir, LibraryName), "cache"})
+	}
+	if l.exeDir != "" {
+		cs = append(cs, candidate{filepath.Join(l.exeDir, LibraryName), "next to the executable"})
+	}
+	cs = append(cs,
+		candidate{LibraryName, "dynamic linker search"},
+		candidate{filepath.Join("/usr/local/lib", LibraryName), "system"},
+	)
+	return cs
+}
+
+func (l locator) open(path string) (*Library, error) {
+	if path != "" {
+		return l.openOnly(path, "--tflite-lib")
+	}
+	if env := l.getenv(EnvLibrary); env != "" {
+		return l.openOnly(env, "$"+EnvLibrary)
+	}
+	var tried []string
+	for _, c := range l.candidates() {
+		if strings.ContainsRune(c.path, '/') {
+			if _, err := os.Stat(c.path); err != nil {
+				tried = append(tried, c.path+" (absent)")
+				continue
+			}
+		}
+		lib, err := l.load(c.path)
+		if err == nil {
+			return lib, nil
+		}
+		if errors.Is(err, errLoad) {
+			tried = append(tried, fmt.Sprintf("%s (%s: %v)", c.path, c.why, errors.Unwrap(err)))
+			continue
+		}
+		// The file loaded but is not a usable TFLite: say so rather than
+		// keep looking and report "not found".
+		return nil, err
+	}
+	return nil, fmt.Errorf("tflite: %w; tried %s; %s", ErrLibraryNotFound, strings.Join(tried, ", "), installHint)
+}
+
+// openOnly loads a path the user chose, with no fallback.
+func (l locator) openOnly(path, source string) (*Library, error) {
+	lib, err := l.load(path)
+	if err == nil {
+		return lib, nil
+	}
+	if errors.Is(err, errLoad) {
+		return nil, fmt.Errorf("tflite: %w: cannot load %s from %s (%v); %s", ErrLibraryNotFound, path, source, errors.Unwrap(err), installHint)
+	}
+	return nil, err
+}
+
+// errLoad marks a failed dlopen, as opposed to a library that loaded but
+// lacks what this package needs.
+var errLoad = errors.New("dlopen failed")
+
+type loadError struct{ cause error }
+
+func (e *loadError) Error() string        { return "dlopen failed: " + e.cause.Error() }
+func (e *loadError) Unwrap() error        { return e.cause }
+func (e *loadError) Is(target error) bool { return target == errLoad }
+
+// load dlopens path and binds the C API.
+func load(path string) (*Library, error) {
+	// RTLD_GLOBAL so that a separately built GPU delegate library, which may
+	// leave TfLite* symbols for the runtime to provide, can resolve them
+	// against this copy.
+	handle, err := purego.Dlopen(path, purego.RTLD_NOW|purego.RTLD_GLOBAL)
+	if err != nil {
+		return nil, &loadError{cause: err}
+	}
+	lib := &Library{path: path, handle: handle}
+	if missing := bindAll(handle, lib.c.bindings()); missing != nil {
+		return nil, missingError(path, "core C API", missing)
+	}
+	lib.version = lib.c.Version()
+
+	// The optional groups degrade features instead of failing Open: a build
+	// without XNNPACK still runs on the built-in kernels.
+	var sig signatureAPI
+	if bindAll(handle, sig.bindings()) == nil {
+		lib.sig = &sig
+	}
+	var xnn xnnpackAPI
+	if bindAll(handle, xnn.bindings()) == nil {
+		lib.xnn = &xnn
+	}
+	var ins inspectAPI
+	if bindAll(handle, ins.bindings()) == nil {
+		lib.ins = &ins
+	}
+	return lib, nil
+}
