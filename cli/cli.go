@@ -33,6 +33,8 @@ func commands() map[string]command {
 		"run":          {"segment images, folders, video or a camera by the given labels", runCmd},
 		"embed-labels": {"precompute label embeddings for boards that cannot run the text encoder", embedLabelsCmd},
 		"init-model":   {"write a randomly initialised checkpoint (tests, benchmarks, placeholders)", initModelCmd},
+		"export":       {"convert a checkpoint to a .tflite file (fp32, fp16 for GPU, int8 for CPU)", exportCmd},
+		"inspect":      {"describe a .tflite file: signatures, ops, sizes, metadata, GPU-delegate coverage", inspectCmd},
 		"version":      {"print the version", versionCmd},
 	}
 }

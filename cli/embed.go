@@ -28,7 +28,7 @@ func embedLabelsCmd(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	m, err := mf.open()
+	m, err := mf.open(e)
 	if err != nil {
 		return err
 	}

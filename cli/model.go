@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 
 	"github.com/spf13/pflag"
 
@@ -17,15 +18,23 @@ import (
 
 // modelFlags are the flags every command that runs the model shares.
 type modelFlags struct {
-	path    string
-	threads int
-	size    int
+	path     string
+	threads  int
+	size     int
+	engine   string
+	delegate string
+	lib      string
+	gpuLib   string
 }
 
 func (m *modelFlags) register(fs *pflag.FlagSet) {
-	fs.StringVar(&m.path, "model", "", "checkpoint folder (Hugging Face format); empty: the embedded default model")
+	fs.StringVar(&m.path, "model", "", "model: a .tflite file from `groupvit export`, or a checkpoint folder (Hugging Face format); empty: the embedded default")
+	fs.StringVar(&m.engine, "engine", "", "tflite (the TFLite runtime), native (pure Go) or auto (tflite, else native); default: tflite for .tflite files, native for folders")
+	fs.StringVar(&m.delegate, "delegate", "xnnpack", "TFLite delegate: xnnpack (CPU), gpu, or none")
+	fs.StringVar(&m.lib, "tflite-lib", "", "path of libtensorflowlite_c.so (default: $GROUPVIT_TFLITE_LIB, the `make tflite-lib` cache, system paths)")
+	fs.StringVar(&m.gpuLib, "gpu-lib", "", "path of libtensorflowlite_gpu_delegate.so for --delegate gpu")
 	fs.IntVar(&m.threads, "threads", 0, "CPU threads for inference (0: all cores)")
-	fs.IntVar(&m.size, "size", 0, "model input size in pixels, a multiple of the patch size (0: the model's own)")
+	fs.IntVar(&m.size, "size", 0, "model input size in pixels, a multiple of the patch size (0: the model's own; fixed for .tflite files)")
 }
 
 // loadedModel is an engine with what it needs to read labels.
@@ -38,7 +47,20 @@ type loadedModel struct {
 	native *infer.Model
 }
 
-func (m *modelFlags) open() (*loadedModel, error) {
+func (m *modelFlags) open(e *env) (*loadedModel, error) {
+	if strings.HasSuffix(strings.ToLower(m.path), ".tflite") {
+		return m.openTFLite(e)
+	}
+	if m.engine == "tflite" {
+		return nil, fmt.Errorf("%w: --engine tflite runs .tflite files; convert the checkpoint first with `groupvit export --checkpoint %s`", errUsage, m.path)
+	}
+	if m.engine != "" && m.engine != "native" && m.engine != "auto" {
+		return nil, fmt.Errorf("%w: --engine %q: want tflite, native or auto", errUsage, m.engine)
+	}
+	return m.openCheckpoint()
+}
+
+func (m *modelFlags) openCheckpoint() (*loadedModel, error) {
 	var ck *models.Checkpoint
 	var tok *labels.Tokenizer
 	var name string

@@ -134,7 +134,7 @@ func runCmd(ctx context.Context, e *env, args []string) error {
 	}
 	defer src.Close()
 
-	m, err := mf.open()
+	m, err := mf.open(e)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,171 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"image"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/groupvit-edge/groupvit-edge/capture"
+	"github.com/groupvit-edge/groupvit-edge/export"
+	"github.com/groupvit-edge/groupvit-edge/infer"
+	"github.com/groupvit-edge/groupvit-edge/models"
+)
+
+func exportCmd(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "export", "--checkpoint DIR --precision fp32|fp16|int8 -o model.tflite")
+	ckDir := fs.String("checkpoint", "", "checkpoint folder (Hugging Face format); empty: the embedded default model")
+	precision := fs.String("precision", "fp32", "fp32 (exact), fp16 (GPU delegate), or int8 (CPU/XNNPACK, calibrated)")
+	size := fs.Int("size", 0, "input size in pixels the graph is built for (0: the model's own)")
+	out := fs.StringP("output", "o", "", "the .tflite file to write")
+	calib := fs.String("calib", "", "folder of representative images for int8 calibration (default: built-in synthetic scenes)")
+	calibN := fs.Int("calib-count", 16, "how many images to calibrate on")
+	template := fs.String("template", "", `prompt template recorded in the file (default "a photo of a {}.")`)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *out == "" {
+		return fmt.Errorf("%w: -o FILE is required", errUsage)
+	}
+	prec, err := export.ParsePrecision(*precision)
+	if err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	src, name, err := loadExportSource(*ckDir)
+	if err != nil {
+		return err
+	}
+	if *size == 0 {
+		*size = src.Model.Arch.Vision.ImageSize
+	}
+	bar := &progress{w: e.stderr}
+	opt := export.Options{Precision: prec, Size: *size, Template: *template}
+	if prec == export.INT8 {
+		imgs, err := calibrationImages(ctx, *calib, *calibN, *size)
+		if err != nil {
+			return err
+		}
+		bar.start("calibrating int8 ranges", len(imgs))
+		opt.Ranges, err = export.Calibrate(src.Model, imgs, *size, nil, func(done, _ int) { bar.set(done) })
+		bar.done()
+		if err != nil {
+			return err
+		}
+	}
+	bar.start("tracing and writing", 2)
+	mod, err := export.Build(src, opt)
+	if err != nil {
+		return err
+	}
+	bar.set(1)
+	data, err := mod.Marshal()
+	if err != nil {
+		return err
+	}
+	if err := writeFileAtomic(*out, data); err != nil {
+		return err
+	}
+	bar.set(2)
+	bar.done()
+	fmt.Fprintf(e.stderr, "groupvit: %s exported as %s (%s, %d px, %.1f MB)\n", name, *out, prec, *size, float64(len(data))/1e6)
+	return nil
+}
+
+// loadExportSource reads a checkpoint folder, or the embedded default.
+func loadExportSource(dir string) (export.Source, string, error) {
+	var ck *models.Checkpoint
+	var vocab, merges []byte
+	var err error
+	name := dir
+	if dir == "" {
+		name = "embedded default model"
+		ck, vocab, merges, err = models.LoadDefault()
+	} else {
+		ck, err = models.LoadCheckpoint(dir)
+		if err == nil {
+			vocab, err = os.ReadFile(ck.VocabPath)
+		}
+		if err == nil {
+			merges, err = os.ReadFile(ck.MergesPath)
+		}
+	}
+	if err != nil {
+		return export.Source{}, "", err
+	}
+	m, err := infer.ModelFromWeights(ck.Config, ck.Weights)
+	if err != nil {
+		return export.Source{}, "", fmt.Errorf("model %s: %w", name, err)
+	}
+	return export.Source{Model: m, Config: ck.Config, Vocab: vocab, Merges: merges, ModelID: fingerprint(ck)}, name, nil
+}
+
+// calibrationImages reads up to n images from dir, or draws n synthetic
+// scenes when dir is empty.
+func calibrationImages(ctx context.Context, dir string, n, size int) ([]image.Image, error) {
+	if n <= 0 {
+		return nil, fmt.Errorf("%w: --calib-count must be positive", errUsage)
+	}
+	if dir == "" {
+		return export.SyntheticImages(n, size, 1), nil
+	}
+	src, err := capture.OpenFiles([]string{dir}, capture.FilesOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("calibration images: %w", err)
+	}
+	defer src.Close()
+	var imgs []image.Image
+	for len(imgs) < n {
+		f, err := src.Next(ctx)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("calibration images: %w", err)
+		}
+		imgs = append(imgs, f.Image)
+	}
+	if len(imgs) == 0 {
+		return nil, fmt.Errorf("calibration images: no readable image in %s", dir)
+	}
+	return imgs, nil
+}
+
+func writeFileAtomic(path string, data []byte) error {
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, data, 0o644); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return nil
+}
+
+// progress draws a one-line bar on stderr for long exports.
+type progress struct {
+	w     io.Writer
+	label string
+	total int
+	t0    time.Time
+}
+
+func (p *progress) start(label string, total int) {
+	p.label, p.total, p.t0 = label, total, time.Now()
+	p.set(0)
+}
+
+func (p *progress) set(done int) {
+	const width = 30
+	fill := width
+	if p.total > 0 {
+		fill = width * done / p.total
+	}
+	fmt.Fprintf(p.w, "\r%-26s [%s%s] %d/%d %5.1fs", p.label, strings.Repeat("#", fill), strings.Repeat(".", width-fill),
+		done, p.total, time.Since(p.t0).Seconds())
+}
+
+func (p *progress) done() { fmt.Fprintln(p.w) }

@@ -1,0 +1,204 @@
+package models
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// File names of a Hugging Face checkpoint folder.
+const (
+	ConfigFile      = "config.json"
+	SafetensorsFile = "model.safetensors"
+	PyTorchFile     = "pytorch_model.bin"
+	VocabFile       = "vocab.json"
+	MergesFile      = "merges.txt"
+)
+
+// Checkpoint is a loaded Hugging Face GroupViT checkpoint folder whose
+// weights have been checked against its config.
+type Checkpoint struct {
+	Dir     string
+	Config  Config
+	Weights map[string]*RawTensor
+	// VocabPath and MergesPath locate the CLIP tokenizer files.
+	VocabPath, MergesPath string
+}
+
+// LoadCheckpoint reads a checkpoint folder: config.json, the weights from
+// model.safetensors or else pytorch_model.bin, and the paths of vocab.json
+// and merges.txt (which must exist). The weights must match the config
+// exactly (see ValidateWeights) and the vocabulary's ids must fit the text
+// model's embedding table.
+func LoadCheckpoint(dir string) (*Checkpoint, error) {
+	cfg, err := ReadConfigFile(filepath.Join(dir, ConfigFile))
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint %s: %w", dir, err)
+	}
+	ck := &Checkpoint{
+		Dir:        dir,
+		Config:     cfg,
+		VocabPath:  filepath.Join(dir, VocabFile),
+		MergesPath: filepath.Join(dir, MergesFile),
+	}
+	for _, p := range []string{ck.VocabPath, ck.MergesPath} {
+		st, err := os.Stat(p)
+		if err != nil {
+			return nil, fmt.Errorf("checkpoint %s: tokenizer file: %w", dir, err)
+		}
+		if !st.Mode().IsRegular() {
+			return nil, fmt.Errorf("checkpoint %s: tokenizer file %s is not a regular file", dir, p)
+		}
+	}
+	vocab, err := os.ReadFile(ck.VocabPath)
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint %s: %w", dir, err)
+	}
+	if err := checkVocab(cfg, vocab); err != nil {
+		return nil, fmt.Errorf("checkpoint %s: %s: %w", dir, VocabFile, err)
+	}
+
+	weightsPath, err := findWeights(dir)
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint %s: %w", dir, err)
+	}
+	if filepath.Base(weightsPath) == SafetensorsFile {
+		ck.Weights, _, err = ReadSafetensorsFile(weightsPath)
+	} else {
+		ck.Weights, err = ReadPyTorchFile(weightsPath)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint %s: %w", dir, err)
+	}
+	if err := ValidateWeights(cfg, ck.Weights); err != nil {
+		return nil, fmt.Errorf("checkpoint %s: %s does not match %s: %w", dir, filepath.Base(weightsPath), ConfigFile, err)
+	}
+	return ck, nil
+}
+
+// findWeights picks model.safetensors over pytorch_model.bin, as
+// transformers does, and explains the sharded layouts it cannot read.
+func findWeights(dir string) (string, error) {
+	for _, name := range []string{SafetensorsFile, PyTorchFile} {
+		p := filepath.Join(dir, name)
+		if _, err := os.Stat(p); err == nil {
+			return p, nil
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			return "", err
+		}
+	}
+	for _, name := range []string{SafetensorsFile + ".index.json", PyTorchFile + ".index.json"} {
+		if _, err := os.Stat(filepath.Join(dir, name)); err == nil {
+			return "", fmt.Errorf("sharded checkpoints (%s) are not supported; merge the shards into one %s", name, SafetensorsFile)
+		}
+	}
+	return "", fmt.Errorf("no weights: neither %s nor %s exists", SafetensorsFile, PyTorchFile)
+}
+
+// Float32 returns the named weight converted to float32.
+func (c *Checkpoint) Float32(name string) ([]float32, error) {
+	t, ok := c.Weights[name]
+	if !ok || t == nil {
+		return nil, fmt.Errorf("checkpoint %s has no tensor %q", c.Dir, name)
+	}
+	v, err := t.Float32()
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint %s: tensor %q: %w", c.Dir, name, err)
+	}
+	return v, nil
+}
+
+// checkVocab verifies that every id in a vocab.json indexes the token
+// embedding table and that the special tokens sit at the ids the config
+// names (the text model pools at the end-of-text token).
+func checkVocab(cfg Config, vocabJSON []byte) error {
+	var vocab map[string]int
+	if err := json.Unmarshal(vocabJSON, &vocab); err != nil {
+		return fmt.Errorf("not a token -> id map: %w", err)
+	}
+	for tok, id := range vocab {
+		if id < 0 || id >= cfg.Text.VocabSize {
+			return fmt.Errorf("token %q has id %d outside text_config.vocab_size %d", tok, id, cfg.Text.VocabSize)
+		}
+	}
+	for _, sp := range []struct {
+		tok, field string
+		want       int
+	}{{StartOfText, "bos_token_id", cfg.Text.BOSTokenID}, {EndOfText, "eos_token_id", cfg.Text.EOSTokenID}} {
+		if id, ok := vocab[sp.tok]; ok && id != sp.want {
+			return fmt.Errorf("%s has id %d but text_config.%s is %d", sp.tok, id, sp.field, sp.want)
+		}
+	}
+	return nil
+}
+
+// WriteCheckpoint writes a Hugging Face checkpoint folder (created if
+// needed): config.json, model.safetensors, vocab.json and merges.txt. The
+// weights and vocabulary are checked first, so whatever is written loads
+// back with LoadCheckpoint. Each file is written to a temporary name and
+// renamed, so an interrupted write never leaves a truncated file behind.
+func WriteCheckpoint(dir string, cfg Config, weights map[string]*RawTensor, vocabJSON, mergesTXT []byte) error {
+	if err := ValidateWeights(cfg, weights); err != nil {
+		return fmt.Errorf("write checkpoint %s: %w", dir, err)
+	}
+	if err := checkVocab(cfg, vocabJSON); err != nil {
+		return fmt.Errorf("write checkpoint %s: %s: %w", dir, VocabFile, err)
+	}
+	cfgJSON, err := cfg.EncodeJSON()
+	if err != nil {
+		return fmt.Errorf("write checkpoint %s: %w", dir, err)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("write checkpoint: %w", err)
+	}
+	bytesOf := func(b []byte) func(io.Writer) error {
+		return func(w io.Writer) error { _, err := w.Write(b); return err }
+	}
+	for _, f := range []struct {
+		name  string
+		write func(io.Writer) error
+	}{
+		{ConfigFile, bytesOf(cfgJSON)},
+		{SafetensorsFile, func(w io.Writer) error {
+			return WriteSafetensors(w, weights, map[string]string{"format": "pt"})
+		}},
+		{VocabFile, bytesOf(vocabJSON)},
+		{MergesFile, bytesOf(mergesTXT)},
+	} {
+		if err := writeFileAtomic(filepath.Join(dir, f.name), f.write); err != nil {
+			return fmt.Errorf("write checkpoint %s: %w", dir, err)
+		}
+	}
+	return nil
+}
+
+// writeFileAtomic streams write's output to a temporary file next to path
+// and renames it into place once complete.
+func writeFileAtomic(path string, write func(io.Writer) error) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name()) // no-op after a successful rename
+	bw := bufio.NewWriterSize(tmp, 1<<20)
+	if err := write(bw); err != nil {
+		tmp.Close()
+		return fmt.Errorf("%s: %w", filepath.Base(path), err)
+	}
+	if err := bw.Flush(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
