@@ -10,6 +10,7 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 
+	"github.com/groupvit-edge/groupvit-edge/infer/tflite"
 	"github.com/groupvit-edge/groupvit-edge/internal/npy"
 )
 
@@ -26,12 +27,30 @@ func TestScripts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Scripts run with a bare environment (HOME=/no-home), so the TFLite
+	// runtime is located here once and handed over. Under CI it must exist:
+	// make test fetches it.
+	tfliteLib := ""
+	if lib, err := tflite.Open(""); err == nil {
+		tfliteLib = lib.Path()
+	} else if os.Getenv("CI") == "true" {
+		t.Fatalf("TFLite runtime missing under CI: %v", err)
+	} else {
+		t.Logf("TFLite runtime missing, scripts marked [tflite] are skipped: %v", err)
+	}
 	testscript.Run(t, testscript.Params{
 		Dir: "testdata/script",
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("FIXTURE", fixture)
 			env.Setenv("GROUPVIT_CACHE", filepath.Join(env.WorkDir, ".cache"))
+			env.Setenv("GROUPVIT_TFLITE_LIB", tfliteLib)
 			return nil
+		},
+		Condition: func(cond string) (bool, error) {
+			if cond == "tflite" {
+				return tfliteLib != "", nil
+			}
+			return false, fmt.Errorf("unknown condition %q", cond)
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"maskeq": maskEqualsNPY,

@@ -14,6 +14,7 @@ import (
 	"github.com/groupvit-edge/groupvit-edge/infer"
 	"github.com/groupvit-edge/groupvit-edge/infer/tflite"
 	"github.com/groupvit-edge/groupvit-edge/tensor"
+	tfl "github.com/groupvit-edge/groupvit-edge/tflite"
 )
 
 // Options choose the runtime and delegate.
@@ -96,9 +97,9 @@ func Open(data []byte, man *export.Manifest, opt Options) (*Engine, error) {
 	e.name = fmt.Sprintf("tflite %s (%s, %s)", lib.Version(), man.Precision, dname)
 	if del != nil {
 		d := e.it.Delegation()
-		e.report = d.String()
+		e.report = describe(d)
 		if d.Known && !d.Full() && opt.Warn != nil {
-			opt.Warn(fmt.Sprintf("the %s delegate left part of the model on TFLite's CPU kernels: %s", dname, d))
+			opt.Warn(fmt.Sprintf("the %s delegate left part of the model on TFLite's CPU kernels: %s", dname, e.report))
 		}
 	}
 	return e, nil
@@ -249,4 +250,37 @@ func (e *Engine) EncodeText(ctx context.Context, ids [][]int32) (*tensor.Tensor,
 		copy(out.Data[i*d:], v)
 	}
 	return out, nil
+}
+
+// describe summarises a delegation with operator names: per subgraph, how
+// many nodes the delegate took and which operators it left behind.
+func describe(d tflite.Delegation) string {
+	if !d.Known {
+		return "delegation unknown"
+	}
+	var parts []string
+	for _, sg := range d.Subgraphs {
+		left := map[string]int{}
+		var order []string
+		for _, op := range sg.Remaining {
+			name := op.Custom
+			if name == "" {
+				name = tfl.BuiltinOp(op.Builtin).String()
+			}
+			if left[name] == 0 {
+				order = append(order, name)
+			}
+			left[name]++
+		}
+		p := fmt.Sprintf("%s %d/%d nodes", sg.Name, sg.Delegated, sg.Nodes)
+		if len(order) > 0 {
+			names := make([]string, len(order))
+			for i, n := range order {
+				names[i] = fmt.Sprintf("%s×%d", n, left[n])
+			}
+			p += " (left: " + strings.Join(names, " ") + ")"
+		}
+		parts = append(parts, p)
+	}
+	return strings.Join(parts, "; ")
 }
