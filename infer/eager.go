@@ -153,11 +153,11 @@ func (Eager) LayerNorm(x, gamma, beta Value, eps float32) Value {
 	return tensor.LayerNorm(tt(x), tt(gamma).Data, tt(beta).Data, eps)
 }
 
-func (Eager) Softmax(x Value) Value      { return tensor.Softmax(tt(x)) }
-func (Eager) L2Normalize(x Value) Value  { return tensor.L2Normalize(tt(x)) }
-func (Eager) GELU(x Value) Value         { return tensor.Map(tt(x), tensor.GELU) }
-func (Eager) QuickGELU(x Value) Value    { return tensor.Map(tt(x), tensor.QuickGELU) }
-func (Eager) ReLU(x Value) Value         { return tensor.Map(tt(x), tensor.ReLU) }
+func (Eager) Softmax(x Value) Value     { return tensor.Softmax(tt(x)) }
+func (Eager) L2Normalize(x Value) Value { return tensor.L2Normalize(tt(x)) }
+func (Eager) GELU(x Value) Value        { return tensor.Map(tt(x), tensor.GELU) }
+func (Eager) QuickGELU(x Value) Value   { return tensor.Map(tt(x), tensor.QuickGELU) }
+func (Eager) ReLU(x Value) Value        { return tensor.Map(tt(x), tensor.ReLU) }
 
 func (Eager) Reshape(x Value, shape ...int) Value {
 	xt := tt(x)
@@ -229,7 +229,6 @@ func (Eager) Embed(table, ids Value) Value {
 	}
 	return out
 }
-
 
 // OneHotArgMax also takes integer ids: the text encoder finds its
 // end-of-text position as the largest id.

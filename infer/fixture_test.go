@@ -28,7 +28,7 @@ func loadFixtureModel(t testing.TB, file string) *Model {
 	var err error
 	path := filepath.Join(fixtureDir, file)
 	if filepath.Ext(file) == ".bin" {
-		panic("todo")
+		raw, err = models.ReadPyTorchFile(path)
 	} else {
 		raw, _, err = models.ReadSafetensorsFile(path)
 	}
@@ -110,7 +110,7 @@ func fixtureIDs(t testing.TB) *IDs {
 // through both weight files, and compares every intermediate tensor the
 // official code saved. Tolerances follow the fixture README.
 func TestMatchesOfficialImplementation(t *testing.T) {
-	for _, file := range []string{"model.safetensors"} {
+	for _, file := range []string{"model.safetensors", "pytorch_model.bin"} {
 		t.Run(file, func(t *testing.T) {
 			m := loadFixtureModel(t, file)
 			seen := map[string]Value{}
