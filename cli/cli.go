@@ -34,6 +34,7 @@ func commands() map[string]command {
 		"embed-labels": {"precompute label embeddings for boards that cannot run the text encoder", embedLabelsCmd},
 		"init-model":   {"write a randomly initialised checkpoint (tests, benchmarks, placeholders)", initModelCmd},
 		"export":       {"convert a checkpoint to a .tflite file (fp32, fp16 for GPU, int8 for CPU)", exportCmd},
+		"eval":         {"zero-shot mIoU on a labelled evaluation set, with baselines", evalCmd},
 		"inspect":      {"describe a .tflite file: signatures, ops, sizes, metadata, GPU-delegate coverage", inspectCmd},
 		"version":      {"print the version", versionCmd},
 	}

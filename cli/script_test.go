@@ -53,7 +53,8 @@ func TestScripts(t *testing.T) {
 			return false, fmt.Errorf("unknown condition %q", cond)
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"maskeq": maskEqualsNPY,
+			"maskeq":  maskEqualsNPY,
+			"npy2png": npyToPNG,
 		},
 	})
 }
@@ -97,4 +98,23 @@ func maskEqualsNPY(ts *testscript.TestScript, neg bool, args []string) {
 	if !neg && diff > 0 {
 		ts.Fatalf("%d pixels differ from the reference, first at %s", diff, first)
 	}
+}
+
+// npyToPNG writes an int64 .npy label map as an 8-bit grey PNG:
+// npy2png ref.npy out.png
+func npyToPNG(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: npy2png ref.npy out.png")
+	}
+	a, err := npy.ReadFile(ts.MkAbs(args[0]))
+	ts.Check(err)
+	h, w := a.Shape[0], a.Shape[1]
+	g := image.NewGray(image.Rect(0, 0, w, h))
+	for i, v := range a.I64 {
+		g.Pix[i] = uint8(v)
+	}
+	f, err := os.Create(ts.MkAbs(args[1]))
+	ts.Check(err)
+	ts.Check(png.Encode(f, g))
+	ts.Check(f.Close())
 }
