@@ -35,6 +35,7 @@ func commands() map[string]command {
 		"init-model":   {"write a randomly initialised checkpoint (tests, benchmarks, placeholders)", initModelCmd},
 		"export":       {"convert a checkpoint to a .tflite file (fp32, fp16 for GPU, int8 for CPU)", exportCmd},
 		"eval":         {"zero-shot mIoU on a labelled evaluation set, with baselines", evalCmd},
+		"bench":        {"time each engine and precision side by side: ms per frame, model size, peak memory", benchCmd},
 		"inspect":      {"describe a .tflite file: signatures, ops, sizes, metadata, GPU-delegate coverage", inspectCmd},
 		"version":      {"print the version", versionCmd},
 	}

@@ -316,15 +316,39 @@ func (t *tracer) LayerNorm(x, gamma, beta infer.Value, eps float32) infer.Value 
 	d := x.Dims()
 	keep := append([]int(nil), d...)
 	keep[len(keep)-1] = 1
-	axis := lastAxis(d)
-	mean := t.op(tflite.OpMean, &tflite.ReducerOptions{KeepDims: true}, tflite.Float32, keep, t.use(x), t.constI32(axis))
-	diff := t.op(tflite.OpSub, &tflite.SubOptions{}, tflite.Float32, d, t.use(x), mean.idx)
+	mean := t.meanLast(t.use(x), d)
+	diff := t.op(tflite.OpSub, &tflite.SubOptions{}, tflite.Float32, d, t.use(x), mean)
 	sq := t.op(tflite.OpMul, &tflite.MulOptions{}, tflite.Float32, d, diff.idx, diff.idx)
-	vr := t.op(tflite.OpMean, &tflite.ReducerOptions{KeepDims: true}, tflite.Float32, keep, sq.idx, t.constI32(axis))
-	inv := t.op(tflite.OpRsqrt, nil, tflite.Float32, keep, t.op(tflite.OpAdd, &tflite.AddOptions{}, tflite.Float32, keep, vr.idx, t.scalar(eps)).idx)
+	vr := t.meanLast(sq.idx, d)
+	inv := t.op(tflite.OpRsqrt, nil, tflite.Float32, keep, t.op(tflite.OpAdd, &tflite.AddOptions{}, tflite.Float32, keep, vr, t.scalar(eps)).idx)
 	y := t.op(tflite.OpMul, &tflite.MulOptions{}, tflite.Float32, d, diff.idx, inv.idx)
 	y = t.op(tflite.OpMul, &tflite.MulOptions{}, tflite.Float32, d, y.idx, t.use(gamma))
 	return t.op(tflite.OpAdd, &tflite.AddOptions{}, tflite.Float32, d, y.idx, t.use(beta))
+}
+
+// meanLast averages the last axis of tensor idx (shape d), keeping it. For
+// the GPU it is MEAN; for the CPU it is a FULLY_CONNECTED with one output
+// whose weights are all 1/n: XNNPACK in TFLite 2.17 does not take MEAN over
+// the channel axis, and every LayerNorm would otherwise split the graph
+// into another delegate partition.
+func (t *tracer) meanLast(idx int, d []int) int {
+	keep := append([]int(nil), d...)
+	keep[len(keep)-1] = 1
+	if t.gpu {
+		return t.op(tflite.OpMean, &tflite.ReducerOptions{KeepDims: true}, tflite.Float32, keep, idx, t.constI32(lastAxis(d))).idx
+	}
+	n := d[len(d)-1]
+	name := fmt.Sprintf("mean_weights_%d", n)
+	w, ok := t.consts[name]
+	if !ok {
+		h := tensor.New(1, n)
+		for i := range h.Data {
+			h.Data[i] = 1 / float32(n)
+		}
+		w = &value{idx: t.tensor(name, tflite.Float32, []int{1, n}, f32bytes(h.Data), nil), shape: []int{1, n}, name: name}
+		t.consts[name] = w
+	}
+	return t.op(tflite.OpFullyConnected, &tflite.FullyConnectedOptions{KeepNumDims: true}, tflite.Float32, keep, idx, w.idx, -1).idx
 }
 
 func (t *tracer) Softmax(x infer.Value) infer.Value {
@@ -352,10 +376,7 @@ func (t *tracer) L2Normalize(x infer.Value) infer.Value {
 }
 
 func (t *tracer) GELU(x infer.Value) infer.Value {
-	if t.gpu {
-		return t.geluGPU(x)
-	}
-	return t.op(tflite.OpGelu, &tflite.GeluOptions{}, tflite.Float32, x.Dims(), t.use(x))
+	return t.geluErf(x)
 }
 
 // QuickGELU is x·σ(1.702x): MUL, LOGISTIC, MUL.
