@@ -37,8 +37,13 @@ cross:
 	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -o /dev/null .
 	CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build -o /dev/null .
 
-bench: tflite-lib
-	GROUPVIT_TFLITE_LIB='$(TFLITE_LIB)' $(GO) test -run '^$$' -bench . -benchtime 5x -timeout 60m ./infer/... ./tensor/...
+# The full gcc-yfcc architecture (random weights: speed does not depend on
+# them), native against TFLite fp32/fp16/int8 on XNNPACK, each variant in its
+# own process so its peak memory is its own. Extra flags: BENCH_ARGS=...
+# (e.g. --format json). Kernel micro-benchmarks: go test -run '^$' -bench . ./infer/... ./tensor/...
+bench: build tflite-lib
+	GROUPVIT_TFLITE_LIB='$(TFLITE_LIB)' ./$(BIN) bench --config gcc-yfcc --size 224 --runs 5 --warmup 1 \
+		--threads 1,2 --precisions fp32,fp16,int8 --require-tflite $(BENCH_ARGS)
 
 # Each fuzzer for a while; `make fuzz FUZZTIME=5m` for longer.
 FUZZTIME ?= 30s

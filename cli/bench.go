@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -32,9 +31,10 @@ import (
 
 // `groupvit bench` times every engine and precision side by side in one run.
 // Each variant runs in a child process (this binary, re-executed with the
-// hidden --one flag) so that its peak memory can be read honestly from the
-// kernel's rusage after it exits: one process per variant means no variant
-// inherits another's heap, runtime or loaded library.
+// hidden --one flag), so that no variant inherits another's heap, runtime or
+// loaded library and its peak memory is its own: the child reports its
+// VmHWM (Linux), or the parent reads ru_maxrss after it exits (see peakRSS
+// for why Linux needs the former).
 
 const (
 	benchEngineNative = "native"
@@ -82,12 +82,22 @@ type benchVariant struct {
 	Speed          float64   `json:"speed_vs_baseline,omitempty"` // baseline ms/frame ÷ this ms/frame
 	ModelBytes     int64     `json:"model_bytes,omitempty"`
 	PeakRSSBytes   int64     `json:"peak_rss_bytes,omitempty"`
+	PeakRSSFrom    string    `json:"peak_rss_from,omitempty"` // where PeakRSSBytes was read
 	Skipped        string    `json:"skipped,omitempty"`
 	Failed         string    `json:"failed,omitempty"`
 	file           string    // what the child opens: a checkpoint folder or .tflite file
 }
 
 func (v *benchVariant) measured() bool { return v.Skipped == "" && v.Failed == "" && v.MsPerFrame > 0 }
+
+// benchNoisy is how much slower than its fastest run a row's slowest run
+// may be before the table flags it: beyond that the machine was busy (or
+// thread pools were fighting for cores) and the median deserves doubt.
+const benchNoisy = 1.5
+
+func (v *benchVariant) noisy() bool {
+	return len(v.FrameMs) > 1 && slices.Max(v.FrameMs) > benchNoisy*slices.Min(v.FrameMs)
+}
 
 // benchReport is the whole run, as --format json writes it.
 type benchReport struct {
@@ -115,6 +125,8 @@ type benchSample struct {
 	LoadMs  float64   `json:"load_ms"`
 	FrameMs []float64 `json:"frame_ms"`
 	TextMs  []float64 `json:"text_ms"`
+	// VmHWMBytes is the child's own peak RSS (Linux; 0 elsewhere).
+	VmHWMBytes int64 `json:"vmhwm_bytes,omitempty"`
 }
 
 func benchCmd(ctx context.Context, e *env, args []string) error {
@@ -137,7 +149,7 @@ func parseBenchFlags(e *env, args []string) (*benchFlags, error) {
 	fs.IntVar(&f.runs, "runs", 5, "timed runs per variant (the median is reported)")
 	fs.IntVar(&f.warmup, "warmup", 1, "untimed runs per variant before timing")
 	fs.StringVar(&f.threads, "threads", "1,2", "comma-separated `LIST` of thread counts to run each engine at")
-	fs.StringVar(&f.precisions, "precisions", "fp32,fp16,int8", "comma-separated `LIST` of TFLite precisions to export and run on XNNPACK")
+	fs.StringVar(&f.precisions, "precisions", "fp32,fp16,int8", "comma-separated `LIST` of TFLite precisions to export and run on XNNPACK (empty: native only)")
 	fs.BoolVar(&f.native, "native", true, "also bench the native engine (--native=false to skip it)")
 	fs.StringVar(&f.format, "format", "table", "table or json")
 	fs.StringVar(&f.lib, "tflite-lib", "", "`PATH` of libtensorflowlite_c.so (default: $GROUPVIT_TFLITE_LIB, the make tflite-lib cache, system paths)")
@@ -174,8 +186,12 @@ func (f *benchFlags) check() error {
 	if _, err := benchThreads(f.threads); err != nil {
 		return err
 	}
-	if _, err := benchPrecisions(f.precisions); err != nil {
+	precs, err := benchPrecisions(f.precisions)
+	if err != nil {
 		return err
+	}
+	if len(precs) == 0 && !f.native && f.one == "" {
+		return fmt.Errorf("%w: nothing to bench: --precisions is empty and --native=false", errUsage)
 	}
 	if _, err := models.Preset(f.config); err != nil {
 		return fmt.Errorf("%w: --config: %v", errUsage, err)
@@ -227,7 +243,7 @@ func benchParent(ctx context.Context, e *env, f *benchFlags) error {
 	}
 	dir, err := os.MkdirTemp("", "groupvit-bench-")
 	if err != nil {
-		return fmt.Errorf("bench: temporary folder for the model files: %w", err)
+		return fmt.Errorf("temporary folder for the model files: %w", err)
 	}
 	defer os.RemoveAll(dir)
 	rep, err := planBench(e, f, dir, skip)
@@ -265,12 +281,15 @@ func benchLibrary(f *benchFlags) (lib, skip string, err error) {
 		return fmt.Sprintf("%s (%s)", l.Version(), l.Path()), "", nil
 	}
 	if f.requireTF {
-		return "", "", fmt.Errorf("bench: --require-tflite: %w", err)
+		return "", "", fmt.Errorf("--require-tflite: %w", err)
 	}
-	if errors.Is(err, tflite.ErrLibraryNotFound) {
+	if errors.Is(err, tflite.ErrLibraryNotFound) && f.lib == "" {
 		return "", "TFLite runtime not found (make tflite-lib, or --tflite-lib PATH)", nil
 	}
-	return "", err.Error(), nil
+	// A table cell has no room for the install instructions; the reason
+	// (which file, why it did not load) is what matters there.
+	reason, _, _ := strings.Cut(err.Error(), "; install it")
+	return "", reason, nil
 }
 
 // planBench writes the model files every variant needs into dir and lists
@@ -343,7 +362,7 @@ func benchCheckpointDir(e *env, f *benchFlags, dir string, rep *benchReport) (st
 	ck := filepath.Join(dir, "checkpoint")
 	fmt.Fprintf(e.stderr, "groupvit bench: writing a random %s checkpoint\n", f.config)
 	if err := models.WriteCheckpoint(ck, cfg, models.InitRandom(cfg, benchSeed), vocab, merges); err != nil {
-		return "", fmt.Errorf("bench: random %s checkpoint: %w", f.config, err)
+		return "", fmt.Errorf("random %s checkpoint: %w", f.config, err)
 	}
 	rep.Model = fmt.Sprintf("%s (random weights, seed %d)", f.config, benchSeed)
 	return ck, nil
@@ -384,19 +403,19 @@ func benchExport(src export.Source, p export.Precision, size int, file string) (
 		var err error
 		opt.Ranges, err = export.Calibrate(src.Model, export.SyntheticImages(benchCalibImages, size, 1), size, nil, nil)
 		if err != nil {
-			return 0, fmt.Errorf("bench: calibrating int8: %w", err)
+			return 0, fmt.Errorf("calibrating int8: %w", err)
 		}
 	}
 	mod, err := export.Build(src, opt)
 	if err != nil {
-		return 0, fmt.Errorf("bench: exporting %s: %w", p, err)
+		return 0, fmt.Errorf("exporting %s: %w", p, err)
 	}
 	data, err := mod.Marshal()
 	if err != nil {
-		return 0, fmt.Errorf("bench: exporting %s: %w", p, err)
+		return 0, fmt.Errorf("exporting %s: %w", p, err)
 	}
 	if err := os.WriteFile(file, data, 0o644); err != nil {
-		return 0, fmt.Errorf("bench: writing the %s model: %w", p, err)
+		return 0, fmt.Errorf("writing the %s model: %w", p, err)
 	}
 	return int64(len(data)), nil
 }
@@ -446,7 +465,7 @@ func benchLoadTFLite(data []byte, name string) (*export.Loaded, error) {
 func runBenchVariants(ctx context.Context, e *env, f *benchFlags, rep *benchReport) error {
 	exe, err := os.Executable()
 	if err != nil {
-		return fmt.Errorf("bench: finding this program to run each variant in: %w", err)
+		return fmt.Errorf("finding this program to run each variant in: %w", err)
 	}
 	for i, v := range rep.Variants {
 		if v.Skipped != "" {
@@ -489,7 +508,10 @@ func runBenchChild(ctx context.Context, exe string, f *benchFlags, size int, v *
 	}
 	v.Runtime, v.LoadMs, v.FrameMs = s.Runtime, s.LoadMs, s.FrameMs
 	v.MsPerFrame, v.TextMsPerLabel = median(s.FrameMs), median(s.TextMs)
-	v.PeakRSSBytes = peakRSS(cmd.ProcessState)
+	v.PeakRSSBytes, v.PeakRSSFrom = s.VmHWMBytes, "VmHWM"
+	if s.VmHWMBytes == 0 {
+		v.PeakRSSBytes, v.PeakRSSFrom = peakRSS(cmd.ProcessState), "ru_maxrss"
+	}
 }
 
 func lastLine(s string) string {
@@ -497,8 +519,12 @@ func lastLine(s string) string {
 	return lines[len(lines)-1]
 }
 
-// peakRSS is a finished process's peak resident set size in bytes. Linux
-// and the BSDs report ru_maxrss in KiB, macOS in bytes.
+// peakRSS is a finished process's peak resident set size in bytes, from
+// rusage: the fallback where the child cannot read its VmHWM. Linux and the
+// BSDs report ru_maxrss in KiB, macOS in bytes. On Linux it is not used:
+// exec records the spawning process's peak RSS into the child's ru_maxrss
+// (os/exec spawns with CLONE_VM, so that is the parent's peak), so every
+// child would report at least the parent's export-time peak.
 func peakRSS(ps *os.ProcessState) int64 {
 	ru, ok := ps.SysUsage().(*syscall.Rusage)
 	if !ok || ru == nil {
@@ -548,7 +574,7 @@ func benchFailures(r *benchReport) error {
 		}
 	}
 	if len(names) > 0 {
-		return fmt.Errorf("bench: %d variant(s) failed: %s", len(names), strings.Join(names, ", "))
+		return fmt.Errorf("%d variant(s) failed: %s", len(names), strings.Join(names, ", "))
 	}
 	return nil
 }
@@ -601,11 +627,11 @@ func writeBenchTable(w io.Writer, r *benchReport) error {
 	m := r.Machine
 	fmt.Fprintf(w, "model:   %s, %d×%d px; median of %d run(s) after %d warm-up\n", r.Model, r.Size, r.Size, r.Runs, r.Warmup)
 	fmt.Fprintf(w, "machine: %s, %d CPUs, GOMAXPROCS %d, %s/%s\n", m.CPU, m.CPUs, m.GOMAXPROCS, m.OS, m.Arch)
-	tfl := r.TFLite
-	if tfl == "" {
-		tfl = "not available"
+	if r.TFLite != "" {
+		fmt.Fprintf(w, "tflite:  %s, XNNPACK delegate\n", r.TFLite)
+	} else {
+		fmt.Fprintln(w, "tflite:  not available (the TFLite rows say why)")
 	}
-	fmt.Fprintf(w, "tflite:  %s, XNNPACK delegate\n", tfl)
 	base := "no row measured"
 	if r.Baseline != "" {
 		b := r.variant(r.Baseline)
@@ -614,6 +640,7 @@ func writeBenchTable(w io.Writer, r *benchReport) error {
 	fmt.Fprintf(w, "ms/frame is the image encoder alone; speed = ms/frame of %s ÷ the row's (higher is faster)\n\n", base)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(tw, "engine\tprecision\tthreads\tms/frame\tspeed vs %s\ttext ms/label\tmodel MB\tpeak RSS MB\t\n", r.baselineShort())
+	noisy := false
 	for _, v := range r.Variants {
 		fmt.Fprintf(tw, "%s\t%s\t%d\t", v.Engine, v.Precision, v.Threads)
 		switch {
@@ -622,10 +649,30 @@ func writeBenchTable(w io.Writer, r *benchReport) error {
 		case v.Failed != "":
 			fmt.Fprintf(tw, "\t\t\t%s\t\t failed: %s\n", mb(v.ModelBytes), v.Failed)
 		default:
-			fmt.Fprintf(tw, "%.1f\t%.2fx\t%.2f\t%s\t%s\t\n", v.MsPerFrame, v.Speed, v.TextMsPerLabel, mb(v.ModelBytes), mb(v.PeakRSSBytes))
+			mark := ""
+			if v.noisy() {
+				mark, noisy = "*", true
+			}
+			fmt.Fprintf(tw, "%s%s\t%.2fx\t%.2f\t%s\t%s\t\n", benchMs(v.MsPerFrame), mark, v.Speed, v.TextMsPerLabel, mb(v.ModelBytes), mb(v.PeakRSSBytes))
 		}
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if noisy {
+		_, err := fmt.Fprintf(w, "\n* its slowest run took over %.1f× its fastest: the machine was busy; rerun, or raise --runs\n", benchNoisy)
+		return err
+	}
+	return nil
+}
+
+// benchMs keeps three significant digits for the sub-millisecond times of
+// small models without cluttering the large ones.
+func benchMs(ms float64) string {
+	if ms < 10 {
+		return strconv.FormatFloat(ms, 'f', 2, 64)
+	}
+	return strconv.FormatFloat(ms, 'f', 1, 64)
 }
 
 func (r *benchReport) variant(name string) *benchVariant {
@@ -680,20 +727,47 @@ func benchChild(ctx context.Context, e *env, f *benchFlags) error {
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("bench: image encoder: %w", err)
+		return fmt.Errorf("image encoder: %w", err)
 	}
 	ids, err := tok.Tokenize(benchPrompt, eng.ContextLength())
 	if err != nil {
-		return fmt.Errorf("bench: tokenizing the prompt: %w", err)
+		return fmt.Errorf("tokenizing the prompt: %w", err)
 	}
 	s.TextMs, err = timeRuns(f.runs, f.warmup, func() error {
 		_, err := eng.EncodeText(ctx, [][]int32{ids})
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("bench: text encoder: %w", err)
+		return fmt.Errorf("text encoder: %w", err)
 	}
+	s.VmHWMBytes = vmHWM()
 	return json.NewEncoder(e.stdout).Encode(s)
+}
+
+// vmHWM is this process's peak RSS since exec, from /proc/self/status
+// (Linux), in bytes; 0 where it cannot be read.
+func vmHWM() int64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	return statusKiB(string(b), "VmHWM")
+}
+
+// statusKiB reads a "Key:   123 kB" line of /proc/PID/status as bytes.
+func statusKiB(status, key string) int64 {
+	for _, line := range strings.Split(status, "\n") {
+		k, v, ok := strings.Cut(line, ":")
+		if !ok || k != key {
+			continue
+		}
+		n, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+		if err != nil {
+			return 0
+		}
+		return n * 1024
+	}
+	return 0
 }
 
 func openBenchEngine(f *benchFlags, threads int) (infer.Engine, *labels.Tokenizer, error) {
@@ -787,5 +861,5 @@ func timeRuns(runs, warmup int, fn func() error) ([]float64, error) {
 }
 
 func msSince(t time.Time) float64 {
-	return math.Round(float64(time.Since(t).Microseconds())) / 1000
+	return float64(time.Since(t).Microseconds()) / 1000
 }

@@ -25,7 +25,7 @@ func (m *modelFlags) openTFLite(e *env) (*loadedModel, error) {
 	if err != nil {
 		return nil, fmt.Errorf("model %s: %w", m.path, err)
 	}
-	l, err := export.Load(mod)
+	l, err := export.ReadInfo(mod)
 	if err != nil {
 		return nil, fmt.Errorf("model %s: %w", m.path, err)
 	}
@@ -37,7 +37,7 @@ func (m *modelFlags) openTFLite(e *env) (*loadedModel, error) {
 		return nil, fmt.Errorf("%w: --size %d, but %s was exported for %d px (export again with --size %d)",
 			errUsage, m.size, m.path, l.Manifest.InputSize[0], m.size)
 	}
-	lm := &loadedModel{tok: tok, id: l.Manifest.ModelID, cfg: l.Config, name: m.path, native: l.Model}
+	lm := &loadedModel{tok: tok, id: l.Manifest.ModelID, cfg: l.Config, name: m.path}
 	engine := m.engine
 	if engine == "" {
 		engine = "tflite"
@@ -60,8 +60,15 @@ func (m *modelFlags) openTFLite(e *env) (*loadedModel, error) {
 	default:
 		return nil, fmt.Errorf("%w: --engine %q: want tflite, native or auto", errUsage, m.engine)
 	}
+	// Only the native engine needs the weights on the Go side, dequantized
+	// to float32; the TFLite path above never pays for that.
+	full, err := export.Load(mod)
+	if err != nil {
+		return nil, fmt.Errorf("model %s: %w", m.path, err)
+	}
+	lm.native = full.Model
 	w, h := l.Manifest.InputSize[0], l.Manifest.InputSize[1]
-	nat, err := infer.NewNative(l.Model, m.threads, w, h)
+	nat, err := infer.NewNative(full.Model, m.threads, w, h)
 	if err != nil {
 		return nil, err
 	}

@@ -238,11 +238,17 @@ type Loaded struct {
 	Model         *infer.Model
 }
 
-// Load reads an exported model back into the native forward pass: every
-// constant named after a weight is dequantized to float32, so the same file
-// runs without the TFLite library (fp16 and int8 weights keep their
-// rounding; int8 activations are not simulated).
-func Load(m *tflite.Model) (*Loaded, error) {
+// Info is what an exported file says about itself: enough to run it on
+// the TFLite runtime, which needs no weights on the Go side.
+type Info struct {
+	Manifest      *Manifest
+	Config        models.Config
+	Vocab, Merges []byte
+}
+
+// ReadInfo reads the manifest, config and tokenizer files of an exported
+// model.
+func ReadInfo(m *tflite.Model) (*Info, error) {
 	man, err := ReadManifest(m)
 	if err != nil {
 		return nil, err
@@ -251,6 +257,19 @@ func Load(m *tflite.Model) (*Loaded, error) {
 	if err != nil {
 		return nil, fmt.Errorf("model config metadata: %w", err)
 	}
+	return &Info{Manifest: man, Config: cfg, Vocab: m.Metadata[MetaVocab], Merges: m.Metadata[MetaMerges]}, nil
+}
+
+// Load reads an exported model back into the native forward pass: every
+// constant named after a weight is dequantized to float32, so the same file
+// runs without the TFLite library (fp16 and int8 weights keep their
+// rounding; int8 activations are not simulated).
+func Load(m *tflite.Model) (*Loaded, error) {
+	info, err := ReadInfo(m)
+	if err != nil {
+		return nil, err
+	}
+	man, cfg := info.Manifest, info.Config
 	weights := map[string]*tensor.Tensor{}
 	for _, sg := range m.Subgraphs {
 		for _, t := range sg.Tensors {
@@ -286,5 +305,5 @@ func Load(m *tflite.Model) (*Loaded, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Loaded{Manifest: man, Config: cfg, Vocab: m.Metadata[MetaVocab], Merges: m.Metadata[MetaMerges], Model: model}, nil
+	return &Loaded{Manifest: man, Config: cfg, Vocab: info.Vocab, Merges: info.Merges, Model: model}, nil
 }
