@@ -44,7 +44,6 @@ type loadedModel struct {
 	id     string // fingerprint of config and weights: keys the label cache
 	cfg    models.Config
 	name   string // where it came from, for messages and records
-	native *infer.Model
 }
 
 func (m *modelFlags) open(e *env) (*loadedModel, error) {
@@ -98,7 +97,7 @@ func (m *modelFlags) openCheckpoint() (*loadedModel, error) {
 	if err != nil {
 		return nil, fmt.Errorf("model %s: %w", name, err)
 	}
-	return &loadedModel{engine: eng, tok: tok, id: fingerprint(ck), cfg: ck.Config, name: name, native: model}, nil
+	return &loadedModel{engine: eng, tok: tok, id: fingerprint(ck), cfg: ck.Config, name: name}, nil
 }
 
 // fingerprint hashes the config and every tensor in name order, so the same

@@ -66,7 +66,6 @@ func (m *modelFlags) openTFLite(e *env) (*loadedModel, error) {
 	if err != nil {
 		return nil, fmt.Errorf("model %s: %w", m.path, err)
 	}
-	lm.native = full.Model
 	w, h := l.Manifest.InputSize[0], l.Manifest.InputSize[1]
 	nat, err := infer.NewNative(full.Model, m.threads, w, h)
 	if err != nil {
