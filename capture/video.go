@@ -54,9 +54,9 @@ func OpenInput(ctx context.Context, inputs []string, opts InputOptions) (Source,
 	in := inputs[0]
 	lower := strings.ToLower(in)
 	switch ext := filepath.Ext(lower); {
-	case strings.HasPrefix(lower, "http://") || strings.HasPrefix(lower, "https://"):
+	case isURL(lower):
 		return OpenMJPEG(ctx, in, MJPEGOptions{Loop: opts.Loop})
-	case strings.HasPrefix(lower, "rtsp://") || videoExts[ext]:
+	case isVideo(lower):
 		return OpenVideo(ctx, in, VideoOptions{FFmpeg: opts.FFmpeg, Loop: opts.Loop, Pace: opts.Pace})
 	case ext == ".mjpeg" || ext == ".mjpg":
 		mo := MJPEGOptions{Loop: opts.Loop}
@@ -71,6 +71,22 @@ func OpenInput(ctx context.Context, inputs []string, opts InputOptions) (Source,
 		return OpenY4M(in, Y4MOptions{Loop: opts.Loop, Pace: opts.Pace})
 	}
 	return OpenFiles(inputs, files)
+}
+
+func isURL(lower string) bool {
+	return strings.HasPrefix(lower, "http://") || strings.HasPrefix(lower, "https://")
+}
+
+func isVideo(lower string) bool {
+	return strings.HasPrefix(lower, "rtsp://") || videoExts[filepath.Ext(lower)]
+}
+
+// IsStreamInput reports whether OpenInput reads input as a stream of frames
+// (a URL, a video, an MJPEG or Y4M file) rather than as image files.
+func IsStreamInput(input string) bool {
+	lower := strings.ToLower(input)
+	ext := filepath.Ext(lower)
+	return isURL(lower) || isVideo(lower) || ext == ".mjpeg" || ext == ".mjpg" || ext == ".y4m"
 }
 
 // VideoOptions configures OpenVideo.

@@ -114,25 +114,31 @@ func runCmd(ctx context.Context, e *env, args []string) error {
 	stride := fs.Int("stride", 0, "sliding-window step in pixels (0: half the window)")
 	alpha := fs.Float64("alpha", overlay.DefaultAlpha, "mask opacity in the overlay")
 	loop := fs.Bool("loop", false, "start over after the last input")
+	var live liveFlags
+	live.register(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	paths := append(*inputs, fs.Args()...)
-	if len(paths) == 0 {
-		return fmt.Errorf("%w: no input: give --input PATH (image, folder or glob)", errUsage)
+	isLive := live.wanted(paths)
+	if !isLive && len(paths) == 0 {
+		return fmt.Errorf("%w: no input: give --input PATH (image, folder or glob) or --camera DEVICE", errUsage)
 	}
-	if *out == "" {
-		return fmt.Errorf("%w: --out DIR is required in file-input mode", errUsage)
+	if !isLive && *out == "" {
+		return fmt.Errorf("%w: --out DIR is required in file-input mode (or show it live with --serve)", errUsage)
 	}
 	names, err := lf.names()
 	if err != nil {
 		return err
 	}
-	src, err := capture.OpenFiles(paths, capture.FilesOptions{Loop: *loop})
-	if err != nil {
-		return err
+	var src capture.Source
+	if !isLive {
+		// Opened before the model so that a mistyped path fails at once.
+		if src, err = capture.OpenFiles(paths, capture.FilesOptions{Loop: *loop}); err != nil {
+			return err
+		}
+		defer src.Close()
 	}
-	defer src.Close()
 
 	m, err := mf.open(e)
 	if err != nil {
@@ -163,6 +169,10 @@ func runCmd(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	textTime := time.Since(t0)
+	if isLive {
+		fmt.Fprintf(e.stderr, "groupvit: %s on %s, labels %s\n", m.engine.Name(), m.name, joinQuoted(names))
+		return runLive(ctx, e, &live, paths, *loop, *out, seg, lf.template(), *alpha)
+	}
 
 	sink, err := output.NewFileSink(*out, output.FileSinkOptions{})
 	if err != nil {
