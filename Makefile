@@ -26,6 +26,24 @@ demo: build
 # skipping when CI=true and the runtime is missing, so it is fetched first.
 test: tflite-lib vet go-test $(TRAIN_TEST)
 
+# What CI needs besides Go on a fresh Debian machine, where it runs as root:
+# Chromium, for the live page's browser tests (stream/, cli/,
+# internal/headless), which fail rather than skip under CI=true. Nothing is
+# installed when a browser internal/headless.Find accepts is already there,
+# so a warm machine pays nothing.
+CI_BROWSERS ?= chromium chromium-browser google-chrome google-chrome-stable
+.PHONY: ci-deps
+ci-deps:
+	@for b in $${GROUPVIT_CHROMIUM:-} $(CI_BROWSERS); do \
+		if command -v "$$b" >/dev/null 2>&1; then echo "ci-deps: browser $$(command -v "$$b")"; exit 0; fi; \
+	done; \
+	if [ "$$(id -u)" != 0 ]; then \
+		echo "ci-deps: chromium is missing; run as root, or: sudo apt-get install chromium" >&2; exit 1; \
+	fi; \
+	echo "ci-deps: installing chromium"; \
+	export DEBIAN_FRONTEND=noninteractive; \
+	apt-get update && apt-get install -y chromium
+
 vet:
 	$(GO) vet ./...
 

@@ -1,11 +1,15 @@
 package cli
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
 	"image"
+	"image/jpeg"
 	"image/png"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -53,8 +57,9 @@ func TestScripts(t *testing.T) {
 			return false, fmt.Errorf("unknown condition %q", cond)
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"maskeq":  maskEqualsNPY,
-			"npy2png": npyToPNG,
+			"maskeq":      maskEqualsNPY,
+			"npy2png":     npyToPNG,
+			"mjpegframes": mjpegFrames,
 		},
 	})
 }
@@ -117,4 +122,122 @@ func npyToPNG(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(err)
 	ts.Check(png.Encode(f, g))
 	ts.Check(f.Close())
+}
+
+// mjpegFrames checks that a raw MJPEG file (JPEG images back to back) holds
+// exactly N images, each decodable, and all WxH when a size is given:
+// mjpegframes FILE N [WxH]
+func mjpegFrames(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 || len(args) > 3 {
+		ts.Fatalf("usage: mjpegframes FILE N [WxH]")
+	}
+	data, err := os.ReadFile(ts.MkAbs(args[0]))
+	ts.Check(err)
+	want, err := strconv.Atoi(args[1])
+	ts.Check(err)
+	frames, err := splitJPEGs(data)
+	if err != nil {
+		ts.Fatalf("%s: %v", args[0], err)
+	}
+	if len(frames) != want {
+		ts.Fatalf("%s holds %d JPEG frames, want %d", args[0], len(frames), want)
+	}
+	for i, f := range frames {
+		img, err := jpeg.Decode(bytes.NewReader(f))
+		if err != nil {
+			ts.Fatalf("%s frame %d: %v", args[0], i, err)
+		}
+		if len(args) == 3 {
+			if got := fmt.Sprintf("%dx%d", img.Bounds().Dx(), img.Bounds().Dy()); got != args[2] {
+				ts.Fatalf("%s frame %d is %s, want %s", args[0], i, got, args[2])
+			}
+		}
+	}
+}
+
+// splitJPEGs cuts concatenated JPEG images apart by walking their marker
+// segments, rather than searching for the end-of-image bytes, which may
+// also occur inside a header segment.
+func splitJPEGs(data []byte) ([][]byte, error) {
+	var frames [][]byte
+	for len(data) > 0 {
+		n, err := jpegLength(data)
+		if err != nil {
+			return nil, fmt.Errorf("frame %d: %w", len(frames), err)
+		}
+		frames = append(frames, data[:n])
+		data = data[n:]
+	}
+	return frames, nil
+}
+
+// jpegLength returns the length of the JPEG image at the start of data,
+// through its end-of-image marker.
+func jpegLength(data []byte) (int, error) {
+	if len(data) < 2 || data[0] != 0xFF || data[1] != 0xD8 {
+		return 0, errors.New("no start-of-image marker")
+	}
+	i := 2
+	for i+4 <= len(data) {
+		if data[i] != 0xFF {
+			return 0, fmt.Errorf("no marker at byte %d", i)
+		}
+		marker := data[i+1]
+		switch {
+		case marker == 0xD9:
+			return i + 2, nil
+		case marker == 0xFF: // fill byte
+			i++
+			continue
+		case marker >= 0xD0 && marker <= 0xD7: // restart marker, no length
+			i += 2
+			continue
+		}
+		i += 2 + (int(data[i+2])<<8 | int(data[i+3]))
+		if marker == 0xDA { // start of scan: skip the entropy-coded data
+			for i+1 < len(data) && (data[i] != 0xFF || data[i+1] == 0x00 || (data[i+1] >= 0xD0 && data[i+1] <= 0xD7)) {
+				i++
+			}
+		}
+	}
+	if i+2 <= len(data) && data[i] == 0xFF && data[i+1] == 0xD9 {
+		return i + 2, nil
+	}
+	return 0, errors.New("truncated: no end-of-image marker")
+}
+
+// The MJPEG splitter behind mjpegframes, on images whose sizes it must
+// find exactly, including a low-quality one whose tables hold 0xFF bytes.
+func TestSplitJPEGs(t *testing.T) {
+	var all bytes.Buffer
+	var sizes []int
+	for i, q := range []int{90, 1, 50} {
+		img := image.NewRGBA(image.Rect(0, 0, 24+8*i, 16))
+		for j := range img.Pix {
+			img.Pix[j] = uint8(j * (i + 7))
+		}
+		n := all.Len()
+		if err := jpeg.Encode(&all, img, &jpeg.Options{Quality: q}); err != nil {
+			t.Fatal(err)
+		}
+		sizes = append(sizes, all.Len()-n)
+	}
+	frames, err := splitJPEGs(all.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(frames) != len(sizes) {
+		t.Fatalf("%d frames, want %d", len(frames), len(sizes))
+	}
+	for i, f := range frames {
+		if len(f) != sizes[i] {
+			t.Errorf("frame %d is %d bytes, want %d", i, len(f), sizes[i])
+		}
+	}
+	if _, err := splitJPEGs(all.Bytes()[:all.Len()-1]); err == nil {
+		t.Error("a truncated last frame was accepted")
+	}
+	if _, err := splitJPEGs([]byte("not a jpeg")); err == nil {
+		t.Error("garbage was accepted")
+	}
 }
