@@ -187,6 +187,12 @@ func legend(dst *image.RGBA, seg *labels.Segmentation, all bool) {
 	box := image.Rect(x0, y0,
 		x0+2*legendPad+legendSwatch+legendGap+widest,
 		y0+2*legendPad+len(rows)*legendRow-(legendRow-basicfont.Face7x13.Height))
+	// On a small frame the box would hide what it explains (the JSON
+	// record and the live page name the colours anyway), unless every
+	// label was asked for explicitly.
+	if b := dst.Bounds(); !all && 3*box.Dx()*box.Dy() > b.Dx()*b.Dy() {
+		return
+	}
 	shade(dst, box)
 
 	text := &font.Drawer{Dst: dst, Src: image.NewUniform(color.White), Face: basicfont.Face7x13}

@@ -349,3 +349,32 @@ func TestMaskImage(t *testing.T) {
 		t.Error("MaskImage accepted a value naming no label")
 	}
 }
+
+// The legend is left out where it would cover more than a third of the
+// frame, unless every label was asked for.
+func TestLegendSkippedOnSmallFrames(t *testing.T) {
+	seg := sceneSeg(64, 48)
+	img := scene(64, 48)
+	out, err := Render(img, seg, Options{Alpha: -1, NoOutline: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(out.Pix, img.Pix) {
+		t.Error("a legend was drawn over a 64×48 frame")
+	}
+	out, err = Render(img, seg, Options{Alpha: -1, NoOutline: true, LegendAll: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Equal(out.Pix, img.Pix) {
+		t.Error("LegendAll drew no legend")
+	}
+	big := scene(640, 480)
+	out, err = Render(big, sceneSeg(640, 480), Options{Alpha: -1, NoOutline: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Equal(out.Pix, big.Pix) {
+		t.Error("no legend on a 640×480 frame")
+	}
+}
