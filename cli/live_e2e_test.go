@@ -61,7 +61,7 @@ func TestLiveCommandInHeadlessChromium(t *testing.T) {
 	if got := latest.Bounds().Size(); got != size {
 		t.Errorf("latest.jpg is %v, want the frame size %v", got, size)
 	}
-	waitPageText(t, ctx, page, "the legend", `document.getElementById("legend").innerText`,
+	headless.WaitString(t, ctx, page, "the legend", `document.getElementById("legend").innerText`,
 		func(s string) bool { return strings.Contains(s, "person") && strings.Contains(s, "road") })
 
 	// Type new labels into the box and press Apply, as a user would.
@@ -74,7 +74,7 @@ func TestLiveCommandInHeadlessChromium(t *testing.T) {
 	})()`, nil); err != nil {
 		t.Fatal(err)
 	}
-	waitPageText(t, ctx, page, "the label change to be confirmed", `document.getElementById("labels-status").innerText`,
+	headless.WaitString(t, ctx, page, "the label change to be confirmed", `document.getElementById("labels-status").innerText`,
 		func(s string) bool { return strings.Contains(s, "now segmenting: car, dog") })
 	changedAt := getStats(t, base)
 	if !slices.Equal(changedAt.Labels, []string{"car", "dog"}) {
@@ -86,7 +86,7 @@ func TestLiveCommandInHeadlessChromium(t *testing.T) {
 		return s.Frame != nil && changedAt.Frame != nil && s.Frame.Seq > changedAt.Frame.Seq &&
 			slices.Equal(s.legendLabels(), []string{"car", "dog"})
 	})
-	waitPageText(t, ctx, page, "the legend to show the new labels", `document.getElementById("legend").innerText`,
+	headless.WaitString(t, ctx, page, "the legend to show the new labels", `document.getElementById("legend").innerText`,
 		func(s string) bool {
 			return strings.Contains(s, "car") && strings.Contains(s, "dog") && !strings.Contains(s, "person")
 		})
@@ -98,7 +98,7 @@ func TestLiveCommandInHeadlessChromium(t *testing.T) {
 	if cfg, err := png.DecodeConfig(bytes.NewReader(shot)); err != nil || cfg.Width < 600 {
 		t.Errorf("screenshot: %v (%dx%d)", err, cfg.Width, cfg.Height)
 	}
-	path := filepath.Join(artifactDir(t), "cli-live-page.png")
+	path := filepath.Join(headless.ArtifactDir(t), "cli-live-page.png")
 	if err := os.WriteFile(path, shot, 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -175,20 +175,6 @@ func freeAddr(t *testing.T) string {
 	}
 	defer ln.Close()
 	return ln.Addr().String()
-}
-
-// artifactDir is where screenshots are kept after the test:
-// GROUPVIT_ARTIFACTS when set, else groupvit-artifacts under $TMPDIR.
-func artifactDir(t *testing.T) string {
-	t.Helper()
-	dir := os.Getenv("GROUPVIT_ARTIFACTS")
-	if dir == "" {
-		dir = filepath.Join(os.TempDir(), "groupvit-artifacts")
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	return dir
 }
 
 // groupvitProc is a running groupvit command.
@@ -397,20 +383,6 @@ func waitLiveImage(t *testing.T, ctx context.Context, page *headless.Page, what 
 		t.Fatalf("waiting for %s: %v", what, err)
 	}
 	return s
-}
-
-// waitPageText evaluates a string expression until ok accepts it.
-func waitPageText(t *testing.T, ctx context.Context, page *headless.Page, what, expr string, ok func(string) bool) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
-	defer cancel()
-	if _, err := page.Wait(ctx, expr, func(v json.RawMessage) bool {
-		var s string
-		json.Unmarshal(v, &s) // null while the element is missing
-		return ok(s)
-	}); err != nil {
-		t.Fatalf("waiting for %s: %v", what, err)
-	}
 }
 
 // syncBuffer is a bytes.Buffer safe for the command's writes and the

@@ -27,19 +27,6 @@ import (
 	"github.com/groupvit-edge/groupvit-edge/stream"
 )
 
-// artifactDir is where the screenshot is kept after the test:
-// GROUPVIT_ARTIFACTS when set, else groupvit-artifacts under $TMPDIR.
-func artifactDir(t *testing.T) string {
-	dir := os.Getenv("GROUPVIT_ARTIFACTS")
-	if dir == "" {
-		dir = filepath.Join(os.TempDir(), "groupvit-artifacts")
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	return dir
-}
-
 // The whole live path in a real browser: a looping folder of PNG frames
 // goes through the pipeline with the colour-matching fake engine, the page
 // is loaded in headless Chromium, the overlay is seen to move, and a label
@@ -100,7 +87,7 @@ func TestLivePageInHeadlessChromium(t *testing.T) {
 		t.Errorf("probe pixel %v before the label change, want plain green %v", first.Probe, before)
 	}
 	waitFrame(t, ctx, page, "the overlay to change", func(s frameSample) bool { return s.Hash != first.Hash })
-	waitText(t, ctx, page, "the legend", `document.getElementById("legend").innerText`, func(s string) bool { return strings.Contains(s, "red") })
+	headless.WaitString(t, ctx, page, "the legend", `document.getElementById("legend").innerText`, func(s string) bool { return strings.Contains(s, "red") })
 
 	// Type new labels into the box and press Apply, as a user would.
 	if err := page.Eval(ctx, `(() => {
@@ -112,13 +99,13 @@ func TestLivePageInHeadlessChromium(t *testing.T) {
 	})()`, nil); err != nil {
 		t.Fatal(err)
 	}
-	waitText(t, ctx, page, "the label change to be confirmed", `document.getElementById("labels-status").innerText`,
+	headless.WaitString(t, ctx, page, "the label change to be confirmed", `document.getElementById("labels-status").innerText`,
 		func(s string) bool { return strings.Contains(s, "now segmenting: green, red") })
 	if got := strings.Join(p.Labels(), ","); got != "green,red" {
 		t.Fatalf("pipeline labels after the page's change: %s", got)
 	}
 	changed := waitFrame(t, ctx, page, "frames segmented with the new labels", func(s frameSample) bool { return near(s.Probe, after, 16) })
-	waitText(t, ctx, page, "the legend to show the new labels", `document.getElementById("legend").innerText`,
+	headless.WaitString(t, ctx, page, "the legend to show the new labels", `document.getElementById("legend").innerText`,
 		func(s string) bool { return strings.Contains(s, "green") && strings.Contains(s, "red") })
 
 	// The server's newest frame agrees with what the browser shows.
@@ -140,7 +127,7 @@ func TestLivePageInHeadlessChromium(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(artifactDir(t), "live-page.png")
+	path := filepath.Join(headless.ArtifactDir(t), "live-page.png")
 	if err := os.WriteFile(path, shot, 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -215,23 +202,6 @@ func waitFrame(t *testing.T, ctx context.Context, page *headless.Page, what stri
 			return false // no frame shown yet
 		}
 		s = *got
-		return ok(s)
-	})
-	if err != nil {
-		t.Fatalf("waiting for %s: %v", what, err)
-	}
-	return s
-}
-
-// waitText evaluates a string expression until ok accepts it.
-func waitText(t *testing.T, ctx context.Context, page *headless.Page, what, expr string, ok func(string) bool) string {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
-	defer cancel()
-	var s string
-	_, err := page.Wait(ctx, expr, func(v json.RawMessage) bool {
-		s = ""
-		json.Unmarshal(v, &s) // null while the element is missing
 		return ok(s)
 	})
 	if err != nil {

@@ -2,7 +2,9 @@ package headless
 
 import (
 	"context"
+	"encoding/json"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -43,4 +45,37 @@ func LaunchForTest(t testing.TB, opts Options) *Browser {
 		}
 	})
 	return b
+}
+
+// ArtifactDir is where browser tests keep what a person should look at
+// (screenshots): $GROUPVIT_ARTIFACTS, else groupvit-artifacts in the
+// temporary folder.
+func ArtifactDir(t testing.TB) string {
+	t.Helper()
+	dir := os.Getenv("GROUPVIT_ARTIFACTS")
+	if dir == "" {
+		dir = filepath.Join(os.TempDir(), "groupvit-artifacts")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// WaitString evaluates a string expression on page until ok accepts its
+// value, for up to 20 seconds, and returns that value; what names the wait
+// in the failure message.
+func WaitString(t testing.TB, ctx context.Context, page *Page, what, expr string, ok func(string) bool) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	var s string
+	if _, err := page.Wait(ctx, expr, func(v json.RawMessage) bool {
+		s = ""
+		json.Unmarshal(v, &s) // null while the element is missing
+		return ok(s)
+	}); err != nil {
+		t.Fatalf("waiting for %s: %v", what, err)
+	}
+	return s
 }
