@@ -2,27 +2,15 @@ package export
 
 import (
 	"math"
-	"path/filepath"
 	"testing"
 
-	"github.com/groupvit-edge/groupvit-edge/infer"
-	"github.com/groupvit-edge/groupvit-edge/internal/npy"
-	"github.com/groupvit-edge/groupvit-edge/models"
+	"github.com/groupvit-edge/groupvit-edge/internal/fixture"
 	"github.com/groupvit-edge/groupvit-edge/tflite"
 )
 
-const fixtureDir = "../../shared/fixtures/groupvit-tiny"
-
 func fixtureSource(t testing.TB) Source {
 	t.Helper()
-	ck, err := models.LoadCheckpoint(fixtureDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := infer.ModelFromWeights(ck.Config, ck.Weights)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, ck := fixture.Model(t)
 	return Source{Model: m, Config: ck.Config, Vocab: []byte("{}"), Merges: []byte("#version: 0.2\n"), ModelID: "fixture"}
 }
 
@@ -49,7 +37,7 @@ func TestHalfRoundTrip(t *testing.T) {
 // native engine loaded from it reproduces the checkpoint's weights.
 func TestBuildMarshalParseLoad(t *testing.T) {
 	src := fixtureSource(t)
-	ranges, err := Calibrate(src.Model, SyntheticImages(2, 64, 1), 64, [][]int32{fixtureIDs(t)}, nil)
+	ranges, err := Calibrate(src.Model, SyntheticImages(2, 64, 1), 64, fixture.InputIDs(t)[:1], nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,44 +93,5 @@ func TestReadManifestRejectsForeignModels(t *testing.T) {
 	mod.Signatures[1].Key = "serving_default"
 	if _, err := ReadManifest(mod); err == nil {
 		t.Error("a model without the text signature was accepted")
-	}
-}
-
-// fixtureIDs is the first fixture prompt's token ids.
-func fixtureIDs(t testing.TB) []int32 {
-	a, err := npy.ReadFile(filepath.Join(fixtureDir, "input_ids.npy"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	row := make([]int32, a.Shape[1])
-	for i := range row {
-		row[i] = int32(a.I64[i])
-	}
-	return row
-}
-
-// TestFP16ImageGraphIsGPUReady checks every exported image graph against
-// the GPU delegate's op list: fp16 (the GPU variant) must be fully
-// delegable; the others may use CPU-only ops, which inspect reports.
-func TestFP16ImageGraphIsGPUReady(t *testing.T) {
-	mod, err := Build(fixtureSource(t), Options{Precision: FP16})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if bad := GPUUnsupported(mod.Subgraphs[0]); len(bad) > 0 {
-		t.Errorf("fp16 image graph has ops the GPU delegate refuses: %v", bad)
-	}
-	fp32, err := Build(fixtureSource(t), Options{Precision: FP32})
-	if err != nil {
-		t.Fatal(err)
-	}
-	bad := map[string]bool{}
-	for _, c := range GPUUnsupported(fp32.Subgraphs[0]) {
-		bad[c.Op.String()] = true
-	}
-	for _, want := range []string{"ARG_MAX", "ONE_HOT", "L2_NORMALIZATION"} {
-		if !bad[want] {
-			t.Errorf("fp32 graph: %s not reported as CPU-only (got %v)", want, bad)
-		}
 	}
 }

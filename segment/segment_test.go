@@ -9,15 +9,12 @@ import (
 	"testing"
 
 	"github.com/groupvit-edge/groupvit-edge/infer"
-	"github.com/groupvit-edge/groupvit-edge/internal/npy"
+	"github.com/groupvit-edge/groupvit-edge/internal/fixture"
 	"github.com/groupvit-edge/groupvit-edge/labels"
-	"github.com/groupvit-edge/groupvit-edge/models"
 	"github.com/groupvit-edge/groupvit-edge/tensor"
 )
 
-const fixtureDir = "../../shared/fixtures/groupvit-tiny"
-
-var fixtureLabels = []string{"person", "dog", "car", "tree", "sky", "road"}
+var fixtureLabels = fixture.Labels
 
 // countingEngine counts text encodings, to see the cache work.
 type countingEngine struct {
@@ -32,14 +29,7 @@ func (c *countingEngine) EncodeText(ctx context.Context, ids [][]int32) (*tensor
 
 func fixtureSegmenter(t *testing.T, opt Options) (*Segmenter, *countingEngine) {
 	t.Helper()
-	ck, err := models.LoadCheckpoint(fixtureDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := infer.ModelFromWeights(ck.Config, ck.Weights)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, ck := fixture.Model(t)
 	n, err := infer.NewNative(m, 1, 64, 64)
 	if err != nil {
 		t.Fatal(err)
@@ -66,7 +56,7 @@ func fixtureSegmenter(t *testing.T, opt Options) (*Segmenter, *countingEngine) {
 }
 
 func fixtureImage(t *testing.T) image.Image {
-	f, err := os.Open(filepath.Join(fixtureDir, "image.png"))
+	f, err := os.Open(filepath.Join(fixture.Dir(t), "image.png"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,10 +74,7 @@ func TestWholeImageMatchesOfficialMap(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, err := npy.ReadFile(filepath.Join(fixtureDir, "seg_map.npy"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	want := fixture.NPY(t, "seg_map")
 	for i, v := range want.I64 {
 		if int64(r.Seg.Map[i]) != v {
 			t.Fatalf("pixel %d: %d, official %d", i, r.Seg.Map[i], v)

@@ -4,19 +4,15 @@ import (
 	"context"
 	"math"
 	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/groupvit-edge/groupvit-edge/export"
 	"github.com/groupvit-edge/groupvit-edge/infer"
 	"github.com/groupvit-edge/groupvit-edge/infer/tflite"
-	"github.com/groupvit-edge/groupvit-edge/internal/npy"
+	"github.com/groupvit-edge/groupvit-edge/internal/fixture"
 	"github.com/groupvit-edge/groupvit-edge/labels"
-	"github.com/groupvit-edge/groupvit-edge/models"
 	"github.com/groupvit-edge/groupvit-edge/tensor"
 )
-
-const fixtureDir = "../../../shared/fixtures/groupvit-tiny"
 
 // needRuntime skips without the TFLite library, except under CI, where its
 // absence is a failure: `make test` fetches it first.
@@ -32,52 +28,30 @@ func needRuntime(t *testing.T) {
 	_ = lib
 }
 
-func npyFile(t *testing.T, name string) *npy.Array {
-	t.Helper()
-	a, err := npy.ReadFile(filepath.Join(fixtureDir, name+".npy"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return a
-}
-
-type fixture struct {
+// setup is the fixture model ready to export, with its inputs and int8
+// ranges calibrated on synthetic scenes.
+type setup struct {
 	src    export.Source
 	ranges export.Ranges
 	pixels *tensor.Tensor
 	ids    [][]int32
 }
 
-func loadFixture(t *testing.T) *fixture {
-	ck, err := models.LoadCheckpoint(fixtureDir)
-	if err != nil {
-		t.Fatal(err)
+func loadFixture(t *testing.T) *setup {
+	m, ck := fixture.Model(t)
+	f := &setup{
+		src:    export.Source{Model: m, Config: ck.Config, Vocab: []byte("{}"), Merges: []byte("#version: 0.2\n"), ModelID: "fixture"},
+		pixels: fixture.Pixels(t),
+		ids:    fixture.InputIDs(t),
 	}
-	m, err := infer.ModelFromWeights(ck.Config, ck.Weights)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := &fixture{src: export.Source{Model: m, Config: ck.Config, Vocab: []byte("{}"), Merges: []byte("#version: 0.2\n"), ModelID: "fixture"}}
-	px := npyFile(t, "pixel_values")
-	if f.pixels, err = tensor.From(px.F32, px.Shape[1:]...); err != nil {
-		t.Fatal(err)
-	}
-	ids := npyFile(t, "input_ids")
-	for r := 0; r < ids.Shape[0]; r++ {
-		row := make([]int32, ids.Shape[1])
-		for i := range row {
-			row[i] = int32(ids.I64[r*ids.Shape[1]+i])
-		}
-		f.ids = append(f.ids, row)
-	}
-	imgs := export.SyntheticImages(8, 64, 2)
-	if f.ranges, err = export.Calibrate(m, imgs, 64, f.ids, nil); err != nil {
+	var err error
+	if f.ranges, err = export.Calibrate(m, export.SyntheticImages(8, 64, 2), 64, f.ids, nil); err != nil {
 		t.Fatal(err)
 	}
 	return f
 }
 
-func (f *fixture) open(t *testing.T, p export.Precision, delegate string, threads int) *Engine {
+func (f *setup) open(t *testing.T, p export.Precision, delegate string, threads int) *Engine {
 	t.Helper()
 	mod, err := export.Build(f.src, export.Options{Precision: p, Ranges: f.ranges})
 	if err != nil {
@@ -117,7 +91,7 @@ func segMap(t *testing.T, img *infer.ImageResult, text *tensor.Tensor, scale flo
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := m.Segmentation([]string{"person", "dog", "car", "tree", "sky", "road"})
+	s, err := m.Segmentation(fixture.Labels)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,8 +105,8 @@ func TestRealRuntimeMatchesOfficial(t *testing.T) {
 	needRuntime(t)
 	f := loadFixture(t)
 	ctx := context.Background()
-	wantGroups, wantImage, wantText := npyFile(t, "group_embeds"), npyFile(t, "image_embeds"), npyFile(t, "text_embeds")
-	wantMap := npyFile(t, "seg_map")
+	wantGroups, wantImage, wantText := fixture.NPY(t, "group_embeds"), fixture.NPY(t, "image_embeds"), fixture.NPY(t, "text_embeds")
+	wantMap := fixture.NPY(t, "seg_map")
 	for _, c := range []struct {
 		p        export.Precision
 		delegate string
