@@ -169,8 +169,8 @@ func runCmd(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	textTime := time.Since(t0)
+	fmt.Fprintf(e.stderr, "groupvit: %s on %s, labels %s\n", m.engine.Name(), m.name, joinQuoted(names))
 	if isLive {
-		fmt.Fprintf(e.stderr, "groupvit: %s on %s, labels %s\n", m.engine.Name(), m.name, joinQuoted(names))
 		return runLive(ctx, e, &live, paths, *loop, *out, seg, lf.template(), *alpha)
 	}
 
@@ -178,7 +178,6 @@ func runCmd(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stderr, "groupvit: %s on %s, labels %s\n", m.engine.Name(), m.name, joinQuoted(names))
 	done, failed := 0, 0
 	for {
 		td := time.Now()

@@ -2,8 +2,11 @@ package tfengine
 
 import (
 	"context"
+	"image"
+	"image/png"
 	"math"
 	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/groupvit-edge/groupvit-edge/export"
@@ -11,6 +14,7 @@ import (
 	"github.com/groupvit-edge/groupvit-edge/infer/tflite"
 	"github.com/groupvit-edge/groupvit-edge/internal/fixture"
 	"github.com/groupvit-edge/groupvit-edge/labels"
+	"github.com/groupvit-edge/groupvit-edge/models"
 	"github.com/groupvit-edge/groupvit-edge/tensor"
 )
 
@@ -198,5 +202,107 @@ func TestInt8AgreesWithFP32OnVariedImages(t *testing.T) {
 	// (TestInt8DefaultModel).
 	if agree < 0.85 {
 		t.Errorf("int8 agrees with fp32 on %.2f%% of pixels, want ≥ 85%%", 100*agree)
+	}
+}
+
+// TestInt8DefaultModel holds the int8 export of the embedded (trained)
+// default model to the bar the fixture's random weights cannot meet: on
+// varied scenes the calibration never saw, at least 98% of label-map
+// pixels equal to the fp32 export's.
+func TestInt8DefaultModel(t *testing.T) {
+	needRuntime(t)
+	ck, vocab, merges, err := models.LoadDefault()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := infer.ModelFromWeights(ck.Config, ck.Weights)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := labels.NewTokenizer(vocab, merges)
+	if err != nil {
+		t.Fatal(err)
+	}
+	size := m.Arch.Vision.ImageSize
+	names := []string{"circle", "square", "triangle", "star", "cross", "heart"}
+	var ids [][]int32
+	for _, n := range names {
+		row, err := tok.Tokenize("a photo of a "+n+".", m.Arch.Text.Context)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, row)
+	}
+	ranges, err := export.Calibrate(m, export.SyntheticImages(16, size, 1), size, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &setup{src: export.Source{Model: m, Config: ck.Config, Vocab: vocab, Merges: merges, ModelID: "default"}, ranges: ranges}
+	ctx := context.Background()
+	fp32, int8 := f.open(t, export.FP32, "xnnpack", 1), f.open(t, export.INT8, "xnnpack", 1)
+	text, err := fp32.EncodeText(ctx, ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text8, err := int8.EncodeText(ctx, ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	scenes, err := filepath.Glob("../../testdata/scenes/*.png")
+	if err != nil || len(scenes) == 0 {
+		t.Fatalf("no sample scenes in testdata/scenes (%v)", err)
+	}
+	var imgs []image.Image
+	for _, p := range scenes {
+		fh, err := os.Open(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		img, err := png.Decode(fh)
+		fh.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		imgs = append(imgs, img)
+	}
+	imgs = append(imgs, export.SyntheticImages(6, size, 77)...)
+	same, total := 0, 0
+	decode := func(img *infer.ImageResult, text *tensor.Tensor, scale float32) []uint8 {
+		mt, err := labels.Decode(labels.MatchInput{
+			GroupEmbeds: img.GroupEmbeds.Data, ImageEmbed: img.ImageEmbed.Data, TextEmbeds: text.Data,
+			Dim: text.Shape[1], SoftMap: img.SoftMap.Data, GridH: img.GridH, GridW: img.GridW,
+			LogitScale: scale, Width: size, Height: size,
+		}, labels.DefaultMatchOptions())
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := mt.Segmentation(names)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s.Map
+	}
+	for _, img := range imgs {
+		px := infer.Pixels(img, size, size, infer.ImageNet)
+		a, err := fp32.EncodeImage(ctx, px)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := int8.EncodeImage(ctx, px)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ma, mb := decode(a, text, fp32.LogitScale()), decode(b, text8, int8.LogitScale())
+		for i := range ma {
+			if ma[i] == mb[i] {
+				same++
+			}
+			total++
+		}
+	}
+	agree := float64(same) / float64(total)
+	t.Logf("default model, int8 vs fp32 on %d scenes: %.2f%% of pixels equal", len(imgs), 100*agree)
+	if agree < 0.98 {
+		t.Errorf("int8 agrees with fp32 on %.2f%% of pixels, want ≥ 98%%", 100*agree)
 	}
 }
