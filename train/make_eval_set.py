@@ -1,0 +1,53 @@
+"""Write held-out scenes for the Go evaluator (`groupvit eval --data DIR`).
+
+    python3 train/make_eval_set.py --out DIR [--n 500] [--seed 1]
+
+DIR/images/NNNN.png   the 128x128 RGB scene
+DIR/masks/NNNN.png    8-bit ground truth: 0 = background, 1..6 = circle, square,
+                      triangle, star, cross, heart (the order of --labels)
+DIR/index.json        {"labels": [...], "items": [{"image", "mask", "caption"}, ...]}
+
+Seed 1 is the evaluation stream; training draws from seed 0, so these scenes
+were never seen in training. `--samples` writes only the images (for demos).
+"""
+import argparse
+import json
+import os
+
+from PIL import Image
+
+import world
+from eval import EVAL_SEED
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--n", type=int, default=500)
+    ap.add_argument("--seed", type=int, default=EVAL_SEED)
+    ap.add_argument("--first", type=int, default=0, help="index of the first scene")
+    ap.add_argument("--samples", action="store_true", help="images only, named scene_NN.png, no masks/index")
+    args = ap.parse_args()
+    items = []
+    if not args.samples:
+        os.makedirs(os.path.join(args.out, "images"), exist_ok=True)
+        os.makedirs(os.path.join(args.out, "masks"), exist_ok=True)
+    else:
+        os.makedirs(args.out, exist_ok=True)
+    for k in range(args.n):
+        img, text, classes = world.scene(args.seed, args.first + k, with_mask=True)
+        if args.samples:
+            Image.fromarray(img).save(os.path.join(args.out, f"scene_{k:02d}.png"))
+            print(f"scene_{k:02d}.png: {text}")
+            continue
+        name = f"{k:04d}.png"
+        Image.fromarray(img).save(os.path.join(args.out, "images", name))
+        Image.fromarray(classes).save(os.path.join(args.out, "masks", name))
+        items.append({"image": f"images/{name}", "mask": f"masks/{name}", "caption": text})
+    if not args.samples:
+        with open(os.path.join(args.out, "index.json"), "w") as f:
+            json.dump({"labels": world.SHAPES, "background": 0, "seed": args.seed, "items": items}, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,39 @@
+"""A few training steps end to end: checkpoint, resume, export of a loadable HF folder."""
+import json
+import os
+import subprocess
+import sys
+
+import torch
+
+from model import load_hf
+from text import Tokenizer
+
+TRAIN = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "train.py")
+
+
+def run(out, steps):
+    args = [sys.executable, TRAIN, "--out", str(out / "run"), "--export", str(out / "hf"), "--steps", str(steps),
+            "--batch", "6", "--eval-every", "0", "--ckpt-every", "1", "--threads", "1"]
+    return subprocess.run(args, capture_output=True, text=True, check=True, cwd=os.path.dirname(TRAIN))
+
+
+def test_smoke_train_resume_export(tmp_path):
+    run(tmp_path, 2)
+    assert torch.load(tmp_path / "run" / "ckpt.pt")["step"] == 2
+    p = run(tmp_path, 3)
+    assert "resumed" in p.stderr and torch.load(tmp_path / "run" / "ckpt.pt")["step"] == 3
+    hf = tmp_path / "hf"
+    assert sorted(os.listdir(hf)) == ["config.json", "merges.txt", "model.safetensors", "vocab.json"]
+    config = json.load(open(hf / "config.json"))
+    assert config["model_type"] == "groupvit"
+    vocab = json.load(open(hf / "vocab.json"))
+    assert config["text_config"]["vocab_size"] == len(vocab)
+    model = load_hf(hf)
+    tok = Tokenizer(hf)
+    size = config["vision_config"]["image_size"]
+    with torch.no_grad():
+        image, groups, _, _ = model.encode_image(torch.zeros(1, 3, size, size))
+        t = model.encode_text(tok(["a photo of a star."]))
+    assert torch.isfinite(image).all() and torch.isfinite(t).all()
+    assert groups.shape[1] == config["vision_config"]["num_output_groups"][-1]

@@ -1,0 +1,191 @@
+"""Train a small GroupViT on the synthetic captioned world, from text alone.
+
+    python3 train/train.py --out runs/default --export models/default
+
+Objectives (the paper's): the image-caption contrastive loss with a learned
+temperature, plus the multi-label contrastive loss between each image and the
+prompts "a photo of a {noun}." built from the nouns that text.nouns() parses
+out of its caption. No pixel label, box or class id reaches the model: the
+only supervision is the caption string.
+
+Writes OUT/ckpt.pt every --ckpt-every steps (model + optimiser + step; rerun
+the same command to resume) and, at the end, a Hugging Face GroupViT folder
+(config.json, model.safetensors, vocab.json, merges.txt) to --export.
+"""
+import argparse
+import math
+import os
+import shutil
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+import world
+from eval import evaluate, report
+from model import GroupViT, make_config, save_hf
+from text import Tokenizer, learn_bpe, nouns, prompt, write_tokenizer_files
+
+TRAIN_SEED = 0
+
+
+def build_tokenizer(folder):
+    """Learn the BPE from captions of the training stream plus the prompt template,
+    and write vocab.json/merges.txt. Shape names are in the captions, so each
+    becomes a single token; unseen words still tokenise, byte by byte."""
+    corpus = [world.scene(TRAIN_SEED, i)[1] for i in range(3000)]
+    corpus += [prompt(s) for s in world.SHAPES]
+    write_tokenizer_files(folder, learn_bpe(corpus))
+    return Tokenizer(folder)
+
+
+def batch(step, size, tok, context, image_size):
+    """Scenes step*size ... of the training stream -> pixels, caption ids,
+    unique prompt ids and the [B, U] image-prompt positive matrix."""
+    scenes = [world.scene(TRAIN_SEED, step * size + i) for i in range(size)]
+    pixels = torch.from_numpy(world.to_pixels(np.stack([s[0] for s in scenes]), image_size))
+    captions = [s[1] for s in scenes]
+    caption_nouns = [nouns(c) for c in captions]
+    # Our world has few nouns, so the same prompt recurs across a batch. We encode
+    # each distinct prompt once and count every image whose caption has that noun
+    # as a positive (the official loss would push identical prompts apart).
+    vocab = sorted({n for ns in caption_nouns for n in ns})
+    pos = torch.zeros(size, len(vocab))
+    for i, ns in enumerate(caption_nouns):
+        for n in ns:
+            pos[i, vocab.index(n)] = 1
+    ids = tok(captions + [prompt(n) for n in vocab], context)
+    ids = ids[:, :int((ids > 0).sum(1).max())]  # cut the padding (causal mask: same result)
+    return pixels, ids, pos
+
+
+def soft_ce(logits, target):
+    """Cross-entropy against a distribution: rows of `target` are normalised positives."""
+    target = target / target.sum(dim=1, keepdim=True)
+    return -(target * F.log_softmax(logits, dim=1)).sum(dim=1).mean()
+
+
+def losses(model, pixels, ids, pos):
+    B = pixels.shape[0]
+    image, _, _, _ = model.encode_image(pixels)
+    text = model.encode_text(ids)  # captions and prompts share one pass (one BatchNorm batch), as officially
+    caption, prompts = text[:B], text[B:]
+    s = model.scale()
+    labels = torch.arange(B)
+    logits = s * image @ caption.T
+    itc = 0.5 * (F.cross_entropy(logits, labels) + F.cross_entropy(logits.T, labels))
+    has = pos.sum(1) > 0  # a caption without a noun adds nothing to the multi-label loss
+    ml_logits = s * image @ prompts.T  # [B, U]
+    ml = 0.5 * (soft_ce(ml_logits[has], pos[has]) + soft_ce(ml_logits.T, pos.T))
+    return itc, ml
+
+
+def optimiser(model, lr):
+    # weight decay on matrices only, not on norms, biases, embeddings or group tokens
+    def decays(n, p):
+        return p.ndim >= 2 and "token" not in n and "embedding" not in n
+    named = list(model.named_parameters())
+    return torch.optim.AdamW([{"params": [p for n, p in named if decays(n, p)], "weight_decay": 0.05},
+                              {"params": [p for n, p in named if not decays(n, p)], "weight_decay": 0.0}], lr=lr)
+
+
+def progress(step, total, t0, first, msg):
+    done = (step - first) / max(1, total - first)
+    el = time.time() - t0
+    eta = el / max(done, 1e-9) * (1 - done)
+    bar = "#" * int(30 * step / total)
+    sys.stderr.write(f"\r[{bar:<30}] {step}/{total} {msg} {el / 60:.1f}m eta {eta / 60:.1f}m ")
+    sys.stderr.flush()
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--out", required=True, help="run folder: tokenizer files and ckpt.pt (resumed if present)")
+    ap.add_argument("--export", help="write the Hugging Face folder here at the end")
+    ap.add_argument("--steps", type=int, default=6000)
+    ap.add_argument("--batch", type=int, default=64)
+    ap.add_argument("--lr", type=float, default=1e-3)
+    ap.add_argument("--warmup", type=int, default=200)
+    ap.add_argument("--image-size", type=int, default=128)
+    ap.add_argument("--patch", type=int, default=8)
+    ap.add_argument("--width", type=int, default=64)
+    ap.add_argument("--heads", type=int, default=2)
+    ap.add_argument("--depths", default="2,2,1")
+    ap.add_argument("--groups", default="16,8,0", help="group tokens per stage")
+    ap.add_argument("--eval-every", type=int, default=500)
+    ap.add_argument("--eval-n", type=int, default=100)
+    ap.add_argument("--ckpt-every", type=int, default=200)
+    ap.add_argument("--threads", type=int, default=1, help="1 is steadier than 2 on shared cores")
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    os.makedirs(args.out, exist_ok=True)
+
+    tok = Tokenizer(args.out) if os.path.exists(os.path.join(args.out, "merges.txt")) else build_tokenizer(args.out)
+    groups = [int(g) for g in args.groups.split(",")]
+    config = make_config(len(tok.encoder), width=args.width, depths=[int(d) for d in args.depths.split(",")],
+                         heads=args.heads, groups=groups, out_groups=[g for g in groups if g > 0],
+                         image_size=args.image_size, patch_size=args.patch, text_width=args.width)
+    step = 0
+    ckpt = os.path.join(args.out, "ckpt.pt")
+    state = torch.load(ckpt) if os.path.exists(ckpt) else None
+    if state:
+        config = state["config"]  # the run's own config wins over the flags
+    model = GroupViT(config)
+    opt = optimiser(model, args.lr)
+    if state:
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["opt"])
+        step = state["step"]
+        if "rng" in state:  # the Gumbel noise continues where it stopped
+            torch.set_rng_state(state["rng"])
+        print(f"resumed from {ckpt} at step {step}", file=sys.stderr)
+    config = model.config
+    context = config["text_config"]["max_position_embeddings"]
+    print(f"GroupViT {sum(p.numel() for p in model.parameters()) / 1e6:.2f}M parameters, vocab {len(tok.encoder)}",
+          file=sys.stderr)
+
+    def save():
+        tmp = ckpt + ".tmp"
+        torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step, "config": config,
+                    "rng": torch.get_rng_state()}, tmp)
+        os.replace(tmp, ckpt)  # never leave a half-written checkpoint
+
+    t0, first = time.time(), step
+    while step < args.steps:
+        # linear warmup, then cosine decay to 0
+        lr = args.lr * min(1, (step + 1) / args.warmup) * 0.5 * (1 + math.cos(math.pi * step / args.steps))
+        for g in opt.param_groups:
+            g["lr"] = lr
+        model.train()
+        pixels, ids, pos = batch(step, args.batch, tok, context, config["vision_config"]["image_size"])
+        itc, ml = losses(model, pixels, ids, pos)
+        opt.zero_grad(set_to_none=True)
+        (itc + ml).backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
+        opt.step()
+        step += 1
+        progress(step, args.steps, t0, first,
+                 f"itc {itc.item():.3f} ml {ml.item():.3f} T {model.scale().item():.1f} lr {lr:.1e}")
+        if step % args.ckpt_every == 0 or step == args.steps:
+            save()
+        if args.eval_every and (step % args.eval_every == 0 or step == args.steps):
+            r = evaluate(model, tok, n=args.eval_n)
+            print(f"\nstep {step}: mIoU {100 * r['groupvit'].mean():.1f} "
+                  f"(fg=top label {100 * r['top_label'].mean():.1f}) per class "
+                  + " ".join(f"{100 * v:.0f}" for v in r["groupvit"]), file=sys.stderr)
+    print(f"\ntrained {step} steps in {(time.time() - t0) / 60:.1f} min this run", file=sys.stderr)
+    if args.export:
+        model.eval()
+        save_hf(model, args.export)
+        for f in ("vocab.json", "merges.txt"):
+            shutil.copy(os.path.join(args.out, f), args.export)
+        print(f"exported {args.export}", file=sys.stderr)
+        if args.eval_every:
+            print(report(evaluate(model, tok, n=args.eval_n)), file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
