@@ -52,11 +52,11 @@ func TestLiveCommandInHeadlessChromium(t *testing.T) {
 	}
 
 	// The overlay moves: the frames differ, so successive overlays do.
-	first := waitLiveImage(t, ctx, page, "the first frame", func(s liveSample) bool { return s.W > 0 })
+	first := headless.WaitImage(t, ctx, page, "the first frame", "live", image.Point{}, func(s headless.ImageSample) bool { return s.W > 0 })
 	if first.W != size.X || first.H != size.Y {
 		t.Errorf("live image is %dx%d, want the frames' %v", first.W, first.H, size)
 	}
-	waitLiveImage(t, ctx, page, "the overlay to change", func(s liveSample) bool { return s.Hash != first.Hash })
+	headless.WaitImage(t, ctx, page, "the overlay to change", "live", image.Point{}, func(s headless.ImageSample) bool { return s.Hash != first.Hash })
 	latest := getLatestJPEG(t, base)
 	if got := latest.Bounds().Size(); got != size {
 		t.Errorf("latest.jpg is %v, want the frame size %v", got, size)
@@ -343,46 +343,6 @@ func getLatestJPEG(t *testing.T, base string) image.Image {
 		t.Fatalf("latest.jpg: %v", err)
 	}
 	return img
-}
-
-// liveSample is what the page's <img id="live"> shows right now: its size
-// and a hash of its pixels, read back through a canvas.
-type liveSample struct {
-	W, H int
-	Hash uint32
-}
-
-const liveSampleJS = `(() => {
-	const img = document.getElementById("live");
-	if (!img || img.naturalWidth === 0) return null;
-	const c = document.createElement("canvas");
-	c.width = img.naturalWidth; c.height = img.naturalHeight;
-	const g = c.getContext("2d");
-	g.drawImage(img, 0, 0);
-	const d = g.getImageData(0, 0, c.width, c.height).data;
-	let h = 0;
-	for (let i = 0; i < d.length; i += 4) h = (Math.imul(h, 31) + d[i] + 7 * d[i + 1] + 13 * d[i + 2]) >>> 0;
-	return {W: c.width, H: c.height, Hash: h};
-})()`
-
-// waitLiveImage samples the live image until ok accepts a sample.
-func waitLiveImage(t *testing.T, ctx context.Context, page *headless.Page, what string, ok func(liveSample) bool) liveSample {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
-	defer cancel()
-	var s liveSample
-	_, err := page.Wait(ctx, liveSampleJS, func(v json.RawMessage) bool {
-		var got *liveSample
-		if json.Unmarshal(v, &got) != nil || got == nil {
-			return false // no frame shown yet
-		}
-		s = *got
-		return ok(s)
-	})
-	if err != nil {
-		t.Fatalf("waiting for %s: %v", what, err)
-	}
-	return s
 }
 
 // syncBuffer is a bytes.Buffer safe for the command's writes and the

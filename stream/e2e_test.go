@@ -3,7 +3,6 @@ package stream_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"image"
 	"image/color"
@@ -82,11 +81,11 @@ func TestLivePageInHeadlessChromium(t *testing.T) {
 	before := color.RGBA(pipelinetest.Green)
 	after := expectedBlend(t, pipelinetest.Green, 0)
 
-	first := waitFrame(t, ctx, page, "the first frame", func(s frameSample) bool { return s.W == 160 })
+	first := headless.WaitImage(t, ctx, page, "the first frame", "live", image.Pt(8, 110), func(s headless.ImageSample) bool { return s.W == 160 })
 	if !near(first.Probe, before, 16) {
 		t.Errorf("probe pixel %v before the label change, want plain green %v", first.Probe, before)
 	}
-	waitFrame(t, ctx, page, "the overlay to change", func(s frameSample) bool { return s.Hash != first.Hash })
+	headless.WaitImage(t, ctx, page, "the overlay to change", "live", image.Pt(8, 110), func(s headless.ImageSample) bool { return s.Hash != first.Hash })
 	headless.WaitString(t, ctx, page, "the legend", `document.getElementById("legend").innerText`, func(s string) bool { return strings.Contains(s, "red") })
 
 	// Type new labels into the box and press Apply, as a user would.
@@ -104,7 +103,7 @@ func TestLivePageInHeadlessChromium(t *testing.T) {
 	if got := strings.Join(p.Labels(), ","); got != "green,red" {
 		t.Fatalf("pipeline labels after the page's change: %s", got)
 	}
-	changed := waitFrame(t, ctx, page, "frames segmented with the new labels", func(s frameSample) bool { return near(s.Probe, after, 16) })
+	changed := headless.WaitImage(t, ctx, page, "frames segmented with the new labels", "live", image.Pt(8, 110), func(s headless.ImageSample) bool { return near(s.Probe, after, 16) })
 	headless.WaitString(t, ctx, page, "the legend to show the new labels", `document.getElementById("legend").innerText`,
 		func(s string) bool { return strings.Contains(s, "green") && strings.Contains(s, "red") })
 
@@ -166,46 +165,4 @@ func near(p [3]int, c color.RGBA, tol int) bool {
 		return int(b) - a
 	}
 	return d(p[0], c.R) <= tol && d(p[1], c.G) <= tol && d(p[2], c.B) <= tol
-}
-
-// frameSample is what the page's <img id="live"> shows right now: drawn
-// onto a canvas, hashed, and one probe pixel read back.
-type frameSample struct {
-	W, H  int
-	Hash  uint32
-	Probe [3]int
-}
-
-const sampleJS = `(() => {
-	const img = document.getElementById("live");
-	if (!img || img.naturalWidth === 0) return null;
-	const c = document.createElement("canvas");
-	c.width = img.naturalWidth; c.height = img.naturalHeight;
-	const g = c.getContext("2d");
-	g.drawImage(img, 0, 0);
-	const d = g.getImageData(0, 0, c.width, c.height).data;
-	let h = 0;
-	for (let i = 0; i < d.length; i += 4) h = (Math.imul(h, 31) + d[i] + 7 * d[i + 1] + 13 * d[i + 2]) >>> 0;
-	const i = 4 * (110 * c.width + 8);
-	return {W: c.width, H: c.height, Hash: h, Probe: [d[i], d[i + 1], d[i + 2]]};
-})()`
-
-// waitFrame samples the live image until ok accepts a sample.
-func waitFrame(t *testing.T, ctx context.Context, page *headless.Page, what string, ok func(frameSample) bool) frameSample {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
-	defer cancel()
-	var s frameSample
-	_, err := page.Wait(ctx, sampleJS, func(v json.RawMessage) bool {
-		var got *frameSample
-		if json.Unmarshal(v, &got) != nil || got == nil {
-			return false // no frame shown yet
-		}
-		s = *got
-		return ok(s)
-	})
-	if err != nil {
-		t.Fatalf("waiting for %s: %v", what, err)
-	}
-	return s
 }

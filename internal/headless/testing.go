@@ -3,6 +3,8 @@ package headless
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"image"
 	"os"
 	"path/filepath"
 	"strings"
@@ -73,6 +75,52 @@ func WaitString(t testing.TB, ctx context.Context, page *Page, what, expr string
 	if _, err := page.Wait(ctx, expr, func(v json.RawMessage) bool {
 		s = ""
 		json.Unmarshal(v, &s) // null while the element is missing
+		return ok(s)
+	}); err != nil {
+		t.Fatalf("waiting for %s: %v", what, err)
+	}
+	return s
+}
+
+// ImageSample is what an <img> element shows right now, drawn into a
+// canvas: its natural size, a hash of its pixels (to see it change) and
+// the RGB of one probe pixel.
+type ImageSample struct {
+	W, H  int
+	Hash  uint32
+	Probe [3]int
+}
+
+// imageSampleJS samples element %q at probe pixel (%d, %d); null while no
+// image is shown.
+const imageSampleJS = `(() => {
+	const img = document.getElementById(%q);
+	if (!img || img.naturalWidth === 0) return null;
+	const c = document.createElement("canvas");
+	c.width = img.naturalWidth; c.height = img.naturalHeight;
+	const g = c.getContext("2d");
+	g.drawImage(img, 0, 0);
+	const d = g.getImageData(0, 0, c.width, c.height).data;
+	let h = 0;
+	for (let i = 0; i < d.length; i += 4) h = (Math.imul(h, 31) + d[i] + 7 * d[i + 1] + 13 * d[i + 2]) >>> 0;
+	const x = Math.min(%d, c.width - 1), y = Math.min(%d, c.height - 1), i = 4 * (y * c.width + x);
+	return {W: c.width, H: c.height, Hash: h, Probe: [d[i], d[i + 1], d[i + 2]]};
+})()`
+
+// WaitImage samples the <img> with the given id until ok accepts a sample
+// (for up to 20 seconds) and returns it; probe is the pixel reported in
+// Probe, clamped to the image.
+func WaitImage(t testing.TB, ctx context.Context, page *Page, what, id string, probe image.Point, ok func(ImageSample) bool) ImageSample {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	var s ImageSample
+	if _, err := page.Wait(ctx, fmt.Sprintf(imageSampleJS, id, probe.X, probe.Y), func(v json.RawMessage) bool {
+		var got *ImageSample
+		if json.Unmarshal(v, &got) != nil || got == nil {
+			return false // no image shown yet
+		}
+		s = *got
 		return ok(s)
 	}); err != nil {
 		t.Fatalf("waiting for %s: %v", what, err)
