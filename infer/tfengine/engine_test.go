@@ -85,21 +85,64 @@ func maxErr(got []float32, want []float32) float64 {
 	return w
 }
 
-// segMap runs the official decode on an engine's outputs.
+// segMap runs the official decode on an engine's outputs for the fixture's
+// labels and size.
 func segMap(t *testing.T, img *infer.ImageResult, text *tensor.Tensor, scale float32) []uint8 {
+	return decodeMap(t, img, text, scale, fixture.Labels, 64)
+}
+
+// decodeMap is the official decode (bg 0.9, top-5) of one frame at size×size.
+func decodeMap(t *testing.T, img *infer.ImageResult, text *tensor.Tensor, scale float32, names []string, size int) []uint8 {
+	t.Helper()
 	m, err := labels.Decode(labels.MatchInput{
 		GroupEmbeds: img.GroupEmbeds.Data, ImageEmbed: img.ImageEmbed.Data, TextEmbeds: text.Data,
 		Dim: text.Shape[1], SoftMap: img.SoftMap.Data, GridH: img.GridH, GridW: img.GridW,
-		LogitScale: scale, Width: 64, Height: 64,
-	}, labels.MatchOptions{BgThresh: 0.9, TopK: 5})
+		LogitScale: scale, Width: size, Height: size,
+	}, labels.DefaultMatchOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := m.Segmentation(fixture.Labels)
+	s, err := m.Segmentation(names)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return s.Map
+}
+
+// agreement is the share of label-map pixels on which engines a and b agree
+// over imgs, each engine matching its own encoding of the prompts ids.
+func agreement(t *testing.T, a, b *Engine, ids [][]int32, names []string, imgs []image.Image, size int) float64 {
+	t.Helper()
+	ctx := context.Background()
+	textA, err := a.EncodeText(ctx, ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	textB, err := b.EncodeText(ctx, ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	same, total := 0, 0
+	for _, img := range imgs {
+		px := infer.Pixels(img, size, size, infer.ImageNet)
+		ra, err := a.EncodeImage(ctx, px)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rb, err := b.EncodeImage(ctx, px)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ma := decodeMap(t, ra, textA, a.LogitScale(), names, size)
+		mb := decodeMap(t, rb, textB, b.LogitScale(), names, size)
+		for i := range ma {
+			if ma[i] == mb[i] {
+				same++
+			}
+			total++
+		}
+	}
+	return float64(same) / float64(total)
 }
 
 // TestRealRuntimeMatchesOfficial runs exported files through the real TFLite
@@ -165,36 +208,9 @@ func TestRealRuntimeMatchesOfficial(t *testing.T) {
 func TestInt8AgreesWithFP32OnVariedImages(t *testing.T) {
 	needRuntime(t)
 	f := loadFixture(t)
-	ctx := context.Background()
 	fp32, int8 := f.open(t, export.FP32, "xnnpack", 1), f.open(t, export.INT8, "xnnpack", 1)
-	text, err := fp32.EncodeText(ctx, f.ids)
-	if err != nil {
-		t.Fatal(err)
-	}
-	text8, err := int8.EncodeText(ctx, f.ids)
-	if err != nil {
-		t.Fatal(err)
-	}
-	same, total := 0, 0
-	for _, img := range export.SyntheticImages(12, 64, 99) { // seed 99: not the calibration seed
-		px := infer.Pixels(img, 64, 64, infer.ImageNet)
-		a, err := fp32.EncodeImage(ctx, px)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, err := int8.EncodeImage(ctx, px)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ma, mb := segMap(t, a, text, fp32.LogitScale()), segMap(t, b, text8, int8.LogitScale())
-		for i := range ma {
-			if ma[i] == mb[i] {
-				same++
-			}
-			total++
-		}
-	}
-	agree := float64(same) / float64(total)
+	// seed 99: not the calibration seed
+	agree := agreement(t, fp32, int8, f.ids, fixture.Labels, export.SyntheticImages(12, 64, 99), 64)
 	t.Logf("int8 vs fp32 label maps on 12 varied scenes: %.2f%% of pixels equal", 100*agree)
 	// The fixture's random weights leave most pixels within a hair of
 	// another group or label (fp16 weights alone flip 0.8% of them), so
@@ -238,16 +254,7 @@ func TestInt8DefaultModel(t *testing.T) {
 		t.Fatal(err)
 	}
 	f := &setup{src: export.Source{Model: m, Config: ck.Config, Vocab: vocab, Merges: merges, ModelID: "default"}, ranges: ranges}
-	ctx := context.Background()
 	fp32, int8 := f.open(t, export.FP32, "xnnpack", 1), f.open(t, export.INT8, "xnnpack", 1)
-	text, err := fp32.EncodeText(ctx, ids)
-	if err != nil {
-		t.Fatal(err)
-	}
-	text8, err := int8.EncodeText(ctx, ids)
-	if err != nil {
-		t.Fatal(err)
-	}
 	scenes, err := filepath.Glob("../../testdata/scenes/*.png")
 	if err != nil || len(scenes) == 0 {
 		t.Fatalf("no sample scenes in testdata/scenes (%v)", err)
@@ -266,41 +273,7 @@ func TestInt8DefaultModel(t *testing.T) {
 		imgs = append(imgs, img)
 	}
 	imgs = append(imgs, export.SyntheticImages(6, size, 77)...)
-	same, total := 0, 0
-	decode := func(img *infer.ImageResult, text *tensor.Tensor, scale float32) []uint8 {
-		mt, err := labels.Decode(labels.MatchInput{
-			GroupEmbeds: img.GroupEmbeds.Data, ImageEmbed: img.ImageEmbed.Data, TextEmbeds: text.Data,
-			Dim: text.Shape[1], SoftMap: img.SoftMap.Data, GridH: img.GridH, GridW: img.GridW,
-			LogitScale: scale, Width: size, Height: size,
-		}, labels.DefaultMatchOptions())
-		if err != nil {
-			t.Fatal(err)
-		}
-		s, err := mt.Segmentation(names)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s.Map
-	}
-	for _, img := range imgs {
-		px := infer.Pixels(img, size, size, infer.ImageNet)
-		a, err := fp32.EncodeImage(ctx, px)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, err := int8.EncodeImage(ctx, px)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ma, mb := decode(a, text, fp32.LogitScale()), decode(b, text8, int8.LogitScale())
-		for i := range ma {
-			if ma[i] == mb[i] {
-				same++
-			}
-			total++
-		}
-	}
-	agree := float64(same) / float64(total)
+	agree := agreement(t, fp32, int8, ids, names, imgs, size)
 	t.Logf("default model, int8 vs fp32 on %d scenes: %.2f%% of pixels equal", len(imgs), 100*agree)
 	if agree < 0.98 {
 		t.Errorf("int8 agrees with fp32 on %.2f%% of pixels, want ≥ 98%%", 100*agree)
