@@ -34,7 +34,7 @@ type liveFlags struct {
 }
 
 func (l *liveFlags) register(fs *pflag.FlagSet) {
-	fs.StringVar(&l.camera, "camera", "", "V4L2 camera device, e.g. /dev/video0 (see `groupvit cameras`)")
+	fs.StringVar(&l.camera, "camera", "", "V4L2 camera `DEVICE`, e.g. /dev/video0 (see groupvit cameras)")
 	fs.StringVar(&l.format, "format", "auto", "camera pixel format: auto, mjpeg or yuyv")
 	fs.StringVar(&l.resolution, "resolution", "640x480", "camera frame size WxH")
 	fs.Float64Var(&l.fps, "fps", 0, "camera frame rate (0: the camera's default)")

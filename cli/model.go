@@ -28,11 +28,11 @@ type modelFlags struct {
 }
 
 func (m *modelFlags) register(fs *pflag.FlagSet) {
-	fs.StringVar(&m.path, "model", "", "model: a .tflite file from `groupvit export`, or a checkpoint folder (Hugging Face format); empty: the embedded default")
+	fs.StringVar(&m.path, "model", "", "the `MODEL`: a .tflite file from groupvit export, or a checkpoint folder (Hugging Face format); empty: the embedded default")
 	fs.StringVar(&m.engine, "engine", "", "tflite (the TFLite runtime), native (pure Go) or auto (tflite, else native); default: tflite for .tflite files, native for folders")
 	fs.StringVar(&m.delegate, "delegate", "xnnpack", "TFLite delegate: xnnpack (CPU), gpu, or none")
-	fs.StringVar(&m.lib, "tflite-lib", "", "path of libtensorflowlite_c.so (default: $GROUPVIT_TFLITE_LIB, the `make tflite-lib` cache, system paths)")
-	fs.StringVar(&m.gpuLib, "gpu-lib", "", "path of libtensorflowlite_gpu_delegate.so for --delegate gpu")
+	fs.StringVar(&m.lib, "tflite-lib", "", "`PATH` of libtensorflowlite_c.so (default: $GROUPVIT_TFLITE_LIB, the make tflite-lib cache, system paths)")
+	fs.StringVar(&m.gpuLib, "gpu-lib", "", "`PATH` of libtensorflowlite_gpu_delegate.so for --delegate gpu")
 	fs.IntVar(&m.threads, "threads", 0, "CPU threads for inference (0: all cores)")
 	fs.IntVar(&m.size, "size", 0, "model input size in pixels, a multiple of the patch size (0: the model's own; fixed for .tflite files)")
 }
