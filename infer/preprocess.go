@@ -3,6 +3,7 @@ package infer
 import (
 	"fmt"
 	"image"
+	"image/draw"
 	"math"
 
 	"github.com/groupvit-edge/groupvit-edge/tensor"
@@ -72,13 +73,8 @@ func toRGBA(img image.Image) *image.RGBA {
 	if r, ok := img.(*image.RGBA); ok {
 		return r
 	}
-	b := img.Bounds()
-	r := image.NewRGBA(b)
-	for y := b.Min.Y; y < b.Max.Y; y++ {
-		for x := b.Min.X; x < b.Max.X; x++ {
-			r.Set(x, y, img.At(x, y))
-		}
-	}
+	r := image.NewRGBA(img.Bounds())
+	draw.Draw(r, r.Rect, img, r.Rect.Min, draw.Src)
 	return r
 }
 

@@ -10,6 +10,7 @@ import (
 	"context"
 	"fmt"
 	"image"
+	"image/draw"
 	"strings"
 	"sync"
 	"time"
@@ -247,11 +248,7 @@ func (s *Segmenter) slide(ctx context.Context, img image.Image, names []string, 
 	count := make([]int32, W*H)
 	r := &Result{}
 	rgba := image.NewRGBA(image.Rect(0, 0, W, H))
-	for y := 0; y < H; y++ {
-		for x := 0; x < W; x++ {
-			rgba.Set(x, y, img.At(b.Min.X+x, b.Min.Y+y))
-		}
-	}
+	draw.Draw(rgba, rgba.Rect, img, b.Min, draw.Src)
 	grids := func(n int) int { return max(n-crop+stride-1, 0)/stride + 1 }
 	for gy := 0; gy < grids(H); gy++ {
 		for gx := 0; gx < grids(W); gx++ {
