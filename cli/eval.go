@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/groupvit-edge/groupvit-edge/infer"
+	"github.com/groupvit-edge/groupvit-edge/internal/atomicfile"
 	"github.com/groupvit-edge/groupvit-edge/models"
 	"github.com/groupvit-edge/groupvit-edge/segment"
 )
@@ -216,7 +217,7 @@ func evalCmd(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return err
 		}
-		return writeFileAtomic(*jsonOut, append(b, '\n'))
+		return atomicfile.WriteFile(*jsonOut, append(b, '\n'), false)
 	}
 	return nil
 }

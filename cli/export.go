@@ -12,6 +12,7 @@ import (
 	"github.com/groupvit-edge/groupvit-edge/capture"
 	"github.com/groupvit-edge/groupvit-edge/export"
 	"github.com/groupvit-edge/groupvit-edge/infer"
+	"github.com/groupvit-edge/groupvit-edge/internal/atomicfile"
 	"github.com/groupvit-edge/groupvit-edge/models"
 )
 
@@ -65,7 +66,7 @@ func exportCmd(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := writeFileAtomic(*out, data); err != nil {
+	if err := atomicfile.WriteFile(*out, data, false); err != nil {
 		return err
 	}
 	bar.set(2)
@@ -131,18 +132,6 @@ func calibrationImages(ctx context.Context, dir string, n, size int) ([]image.Im
 		return nil, fmt.Errorf("calibration images: no readable image in %s", dir)
 	}
 	return imgs, nil
-}
-
-func writeFileAtomic(path string, data []byte) error {
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o644); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return nil
 }
 
 // progress draws a one-line bar on stderr for long exports.

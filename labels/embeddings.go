@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/groupvit-edge/groupvit-edge/internal/atomicfile"
 )
 
 // EmbeddingFile holds precomputed label embeddings, so a board too small to
@@ -35,7 +37,7 @@ func WriteEmbeddingFile(path string, f *EmbeddingFile) error {
 	if err != nil {
 		return err
 	}
-	return writeAtomic(path, b)
+	return atomicfile.WriteFile(path, b, false)
 }
 
 // ReadEmbeddingFile reads and checks a file written by WriteEmbeddingFile.
@@ -137,28 +139,7 @@ func (c Cache) Put(model, label string, templates []string, e []float32) error {
 	if err := os.MkdirAll(c.Dir, 0o755); err != nil {
 		return err
 	}
-	return writeAtomic(c.path(model, label, templates), encodeF32(e))
-}
-
-func writeAtomic(path string, b []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
-	if err != nil {
-		return err
-	}
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	return nil
+	return atomicfile.WriteFile(c.path(model, label, templates), encodeF32(e), false)
 }
 
 // ParseList splits a comma-separated label list, trimming spaces; empty

@@ -1,7 +1,6 @@
 package models
 
 import (
-	"bufio"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,6 +8,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/groupvit-edge/groupvit-edge/internal/atomicfile"
 )
 
 // File names of a Hugging Face checkpoint folder.
@@ -170,35 +171,9 @@ func WriteCheckpoint(dir string, cfg Config, weights map[string]*RawTensor, voca
 		{VocabFile, bytesOf(vocabJSON)},
 		{MergesFile, bytesOf(mergesTXT)},
 	} {
-		if err := writeFileAtomic(filepath.Join(dir, f.name), f.write); err != nil {
+		if err := atomicfile.Write(filepath.Join(dir, f.name), false, f.write); err != nil {
 			return fmt.Errorf("write checkpoint %s: %w", dir, err)
 		}
 	}
 	return nil
-}
-
-// writeFileAtomic streams write's output to a temporary file next to path
-// and renames it into place once complete.
-func writeFileAtomic(path string, write func(io.Writer) error) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name()) // no-op after a successful rename
-	bw := bufio.NewWriterSize(tmp, 1<<20)
-	if err := write(bw); err != nil {
-		tmp.Close()
-		return fmt.Errorf("%s: %w", filepath.Base(path), err)
-	}
-	if err := bw.Flush(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }

@@ -1,7 +1,6 @@
 package output
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -16,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/groupvit-edge/groupvit-edge/internal/atomicfile"
 	"github.com/groupvit-edge/groupvit-edge/overlay"
 )
 
@@ -168,17 +168,17 @@ func (s *FileSink) writeFiles(rec *Record, over *image.RGBA, mask *image.Gray) (
 	enc := png.Encoder{CompressionLevel: png.BestSpeed}
 
 	start := s.now()
-	if err := writeAtomic(s.dir, rec.Outputs.Overlay, func(w io.Writer) error { return enc.Encode(w, over) }); err != nil {
+	if err := atomicfile.Write(filepath.Join(s.dir, rec.Outputs.Overlay), true, func(w io.Writer) error { return enc.Encode(w, over) }); err != nil {
 		return err
 	}
 	done = append(done, rec.Outputs.Overlay)
-	if err := writeAtomic(s.dir, rec.Outputs.Mask, func(w io.Writer) error { return enc.Encode(w, mask) }); err != nil {
+	if err := atomicfile.Write(filepath.Join(s.dir, rec.Outputs.Mask), true, func(w io.Writer) error { return enc.Encode(w, mask) }); err != nil {
 		return err
 	}
 	done = append(done, rec.Outputs.Mask)
 	rec.SetTiming(StageWrite, s.now().Sub(start))
 
-	return writeAtomic(s.dir, rec.Outputs.Record, func(w io.Writer) error { return encodeJSON(w, rec) })
+	return atomicfile.Write(filepath.Join(s.dir, rec.Outputs.Record), true, func(w io.Writer) error { return encodeJSON(w, rec) })
 }
 
 // reserve picks the output base for an input name; s.mu must be held.
@@ -217,7 +217,7 @@ func (s *FileSink) Close() error {
 	}
 	s.closed = true
 	sum := s.summary()
-	if err := writeAtomic(s.dir, SummaryName, func(w io.Writer) error { return encodeJSON(w, sum) }); err != nil {
+	if err := atomicfile.Write(filepath.Join(s.dir, SummaryName), true, func(w io.Writer) error { return encodeJSON(w, sum) }); err != nil {
 		return fmt.Errorf("output: %w", err)
 	}
 	return nil
@@ -243,42 +243,4 @@ func encodeJSON(w io.Writer, v any) error {
 	enc.SetEscapeHTML(false)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
-}
-
-// writeAtomic writes dir/name through a hidden temporary file in the same
-// folder, synced and then renamed over name, so that name only ever holds
-// complete content. Renaming within one folder is atomic on POSIX systems
-// and replaces an existing file on Windows too.
-func writeAtomic(dir, name string, write func(io.Writer) error) (err error) {
-	f, err := os.CreateTemp(dir, "."+name+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", name, err)
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-			err = fmt.Errorf("write %s: %w", name, err)
-		}
-	}()
-	bw := bufio.NewWriter(f)
-	if err := write(bw); err != nil {
-		return err
-	}
-	if err := bw.Flush(); err != nil {
-		return err
-	}
-	// CreateTemp makes the file private; outputs are for sharing.
-	if err := f.Chmod(0o644); err != nil {
-		return err
-	}
-	// Without Sync a crash soon after the rename can leave an empty file
-	// under the final name on file systems that delay allocation (ext4).
-	if err := f.Sync(); err != nil {
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), filepath.Join(dir, name))
 }

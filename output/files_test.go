@@ -8,7 +8,6 @@ import (
 	"image"
 	"image/color"
 	"image/png"
-	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -226,40 +225,6 @@ func TestFailedWriteLeavesNoFiles(t *testing.T) {
 	}
 	if sum.Failed == 2 && (sum.Failures[0].Image != "in/cat.jpg" || sum.Failures[1].Image != "in/dog.jpg") {
 		t.Errorf("failures %+v", sum.Failures)
-	}
-}
-
-func TestWriteAtomicCleansUp(t *testing.T) {
-	dir := t.TempDir()
-	err := writeAtomic(dir, "x.png", func(w io.Writer) error {
-		if _, err := w.Write(make([]byte, 10000)); err != nil {
-			return err
-		}
-		return errors.New("encoder gave up")
-	})
-	if err == nil || !strings.Contains(err.Error(), "x.png") || !strings.Contains(err.Error(), "encoder gave up") {
-		t.Errorf("error %v, want it to name x.png and the cause", err)
-	}
-	if got := listDir(t, dir); len(got) != 0 {
-		t.Errorf("left behind %q", got)
-	}
-
-	// Success replaces an existing file and makes it readable by others.
-	p := filepath.Join(dir, "y.txt")
-	if err := os.WriteFile(p, []byte("old"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := writeAtomic(dir, "y.txt", func(w io.Writer) error { _, err := io.WriteString(w, "new"); return err }); err != nil {
-		t.Fatal(err)
-	}
-	if b, _ := os.ReadFile(p); string(b) != "new" {
-		t.Errorf("content %q", b)
-	}
-	if fi, err := os.Stat(p); err != nil || fi.Mode().Perm() != 0o644 {
-		t.Errorf("mode %v, %v; want 0644", fi.Mode().Perm(), err)
-	}
-	if got := listDir(t, dir); strings.Join(got, " ") != "y.txt" {
-		t.Errorf("folder holds %q", got)
 	}
 }
 

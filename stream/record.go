@@ -9,11 +9,13 @@ import (
 	"image"
 	"image/jpeg"
 	"image/png"
+	"io"
 	"os"
 	"path/filepath"
 	"sync"
 	"time"
 
+	"github.com/groupvit-edge/groupvit-edge/internal/atomicfile"
 	"github.com/groupvit-edge/groupvit-edge/output"
 	"github.com/groupvit-edge/groupvit-edge/overlay"
 )
@@ -99,7 +101,7 @@ func (r *Recorder) Write(ctx context.Context, res output.Result) error {
 	base := fmt.Sprintf("%s-%06d", r.run, r.n)
 	rec := liveRecord{Time: res.Frame.Time.Format("2006-01-02T15:04:05.000Z07:00"), Seq: res.Frame.Seq, Record: res.Record}
 	rec.Outputs = &output.Outputs{Overlay: base + ".jpg", Record: RecordsName}
-	if err := writeFileAtomic(filepath.Join(r.dir, rec.Outputs.Overlay), func(w *bufio.Writer) error {
+	if err := atomicfile.Write(filepath.Join(r.dir, rec.Outputs.Overlay), false, func(w io.Writer) error {
 		return jpeg.Encode(w, res.Overlay, &jpeg.Options{Quality: r.opts.Quality})
 	}); err != nil {
 		return fmt.Errorf("stream: record frame %d: %w", res.Frame.Seq, err)
@@ -110,7 +112,7 @@ func (r *Recorder) Write(ctx context.Context, res output.Result) error {
 			return fmt.Errorf("stream: record frame %d mask: %w", res.Frame.Seq, err)
 		}
 		rec.Outputs.Mask = base + ".mask.png"
-		if err := writeFileAtomic(filepath.Join(r.dir, rec.Outputs.Mask), func(w *bufio.Writer) error {
+		if err := atomicfile.Write(filepath.Join(r.dir, rec.Outputs.Mask), false, func(w io.Writer) error {
 			return png.Encode(w, mask)
 		}); err != nil {
 			return fmt.Errorf("stream: record frame %d mask: %w", res.Frame.Seq, err)
@@ -143,30 +145,6 @@ func (r *Recorder) Close() error {
 		return fmt.Errorf("stream: closing %s: %w", RecordsName, err)
 	}
 	return nil
-}
-
-// writeFileAtomic writes a file through a temporary name, so a reader
-// never sees it half-written.
-func writeFileAtomic(path string, write func(*bufio.Writer) error) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	w := bufio.NewWriterSize(tmp, 64<<10)
-	err = write(w)
-	if err == nil {
-		err = w.Flush()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
-	}
-	return err
 }
 
 // MJPEGFileOptions configures NewMJPEGFile.
