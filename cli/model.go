@@ -47,14 +47,16 @@ type loadedModel struct {
 }
 
 func (m *modelFlags) open(e *env) (*loadedModel, error) {
+	switch m.engine {
+	case "", "tflite", "native", "auto":
+	default:
+		return nil, fmt.Errorf("%w: --engine %q: want tflite, native or auto", errUsage, m.engine)
+	}
 	if strings.HasSuffix(strings.ToLower(m.path), ".tflite") {
 		return m.openTFLite(e)
 	}
 	if m.engine == "tflite" {
 		return nil, fmt.Errorf("%w: --engine tflite runs .tflite files; convert the checkpoint first with `groupvit export --checkpoint %s`", errUsage, m.path)
-	}
-	if m.engine != "" && m.engine != "native" && m.engine != "auto" {
-		return nil, fmt.Errorf("%w: --engine %q: want tflite, native or auto", errUsage, m.engine)
 	}
 	return m.openCheckpoint()
 }

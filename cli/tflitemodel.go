@@ -42,8 +42,7 @@ func (m *modelFlags) openTFLite(e *env) (*loadedModel, error) {
 	if engine == "" {
 		engine = "tflite"
 	}
-	switch engine {
-	case "tflite", "auto":
+	if engine != "native" { // tflite or auto; open checked the value
 		eng, err := tfengine.Open(data, l.Manifest, tfengine.Options{
 			Library: m.lib, Delegate: m.delegate, Threads: m.threads, GPULibrary: m.gpuLib,
 			Warn: func(msg string) { fmt.Fprintf(e.stderr, "groupvit: warning: %s\n", msg) },
@@ -56,9 +55,6 @@ func (m *modelFlags) openTFLite(e *env) (*loadedModel, error) {
 			return nil, fmt.Errorf("%w (run it without TFLite with --engine native, or let --engine auto fall back)", err)
 		}
 		fmt.Fprintf(e.stderr, "groupvit: %v\ngroupvit: --engine auto: running %s on the native engine instead\n", err, m.path)
-	case "native":
-	default:
-		return nil, fmt.Errorf("%w: --engine %q: want tflite, native or auto", errUsage, m.engine)
 	}
 	// Only the native engine needs the weights on the Go side, dequantized
 	// to float32; the TFLite path above never pays for that.
