@@ -6,7 +6,7 @@ import (
 	"io/fs"
 )
 
-// defaultFS holds the model the binary ships with (see default/README.md):
+// defaultFS holds the model the binary ships with (train/README.md tells how it was trained):
 // small enough to embed, so the first command a newcomer runs shows masks
 // without downloading anything.
 //

@@ -178,6 +178,7 @@ class AssignAttention(nn.Module):
         super().__init__()
         self.scale = dim ** -0.5
         self.assign_eps = assign_eps
+        self.noise = 1.0  # Gumbel noise scale in training (train.py --gumbel-scale)
         self.q_proj = nn.Linear(dim, dim)
         self.k_proj = nn.Linear(dim, dim)
         self.v_proj = nn.Linear(dim, dim)
@@ -189,7 +190,7 @@ class AssignAttention(nn.Module):
         if self.training:
             # gumbels = -log(Exp(1)) like torch's gumbel_softmax; tau = 1
             gumbels = -torch.empty_like(raw).exponential_().log()
-            attn = straight_through((raw + gumbels).softmax(dim=1), dim=1)
+            attn = straight_through((raw + self.noise * gumbels).softmax(dim=1), dim=1)
         else:
             attn = straight_through(soft, dim=1)
         hard = attn
@@ -361,8 +362,11 @@ class GroupViT(nn.Module):
         """-> image_embeds [B, P], group_embeds [B, G, P] (both unit length), softs, hards."""
         tokens, softs, hards = self.vision_model(pixel_values)
         B, G, C = tokens.shape
-        image = F.normalize(self.visual_projection(tokens.mean(dim=1)), dim=-1)
-        groups = F.normalize(self.visual_projection(tokens.reshape(B * G, C)).view(B, G, -1), dim=-1)
+        # One projector call for the pooled token and the group tokens, so that in
+        # training the BatchNorm statistics come from what inference projects.
+        z = self.visual_projection(torch.cat([tokens.mean(dim=1), tokens.reshape(B * G, C)]))
+        image = F.normalize(z[:B], dim=-1)
+        groups = F.normalize(z[B:].view(B, G, -1), dim=-1)
         return image, groups, softs, hards
 
     def encode_text(self, input_ids):
@@ -410,7 +414,7 @@ def segment(model, pixel_values, label_embeds, out_hw, bg_thresh=0.9, topk=5):
 # Hugging Face folder I/O (safetensors is 8-byte header length + JSON + raw data;
 # small enough to write by hand instead of adding a dependency)
 
-_DTYPES = {"F32": (torch.float32, "<f4"), "I64": (torch.int64, "<i8")}
+_DTYPES = {"F32": (torch.float32, "<f4"), "F16": (torch.float16, "<f2"), "I64": (torch.int64, "<i8")}
 
 
 def read_safetensors(path):
@@ -427,17 +431,20 @@ def read_safetensors(path):
         a, b = t["data_offsets"]
         arr = np.frombuffer(data[a:b], dtype=_DTYPES[t["dtype"]][1]).reshape(t["shape"])
         out[name] = torch.from_numpy(arr.copy())
+        if out[name].dtype == torch.float16:  # stored half, computed in float32
+            out[name] = out[name].float()
     return out
 
 
-def write_safetensors(path, tensors):
-    """Same layout as the fixture: int64 first, then float32, each sorted by name."""
+def write_safetensors(path, tensors, half=False):
+    """Same layout as the fixture: int64 first, then the floats, each sorted by
+    name. half=True stores the floats as float16 (halves the embedded default)."""
     import json
     order = sorted(tensors, key=lambda k: (tensors[k].dtype != torch.int64, k))
     header, blobs, off = {"__metadata__": {"format": "pt"}}, [], 0
     for k in order:
         t = tensors[k].detach().cpu().contiguous()
-        code = "I64" if t.dtype == torch.int64 else "F32"
+        code = "I64" if t.dtype == torch.int64 else "F16" if half else "F32"
         raw = t.to(_DTYPES[code][0]).numpy().astype(_DTYPES[code][1]).tobytes()
         header[k] = {"dtype": code, "shape": list(t.shape), "data_offsets": [off, off + len(raw)]}
         blobs.append(raw)
@@ -461,10 +468,11 @@ def load_hf(folder):
     return model.eval()
 
 
-def save_hf(model, folder):
+def save_hf(model, folder, half=False):
     import json
     import os
     os.makedirs(folder, exist_ok=True)
+    config = dict(model.config, torch_dtype="float16" if half else "float32")
     with open(os.path.join(folder, "config.json"), "w") as f:
-        json.dump(model.config, f, indent=2)
-    write_safetensors(os.path.join(folder, "model.safetensors"), model.state_dict())
+        json.dump(config, f, indent=2)
+    write_safetensors(os.path.join(folder, "model.safetensors"), model.state_dict(), half)

@@ -63,3 +63,20 @@ def test_safetensors_round_trip(tmp_path):
     assert (8 + n) % 8 == 0
     back = read_safetensors(tmp_path / "m.safetensors")
     assert all(torch.equal(back[k], tensors[k]) for k in tensors)
+
+
+def test_safetensors_half_round_trip(tmp_path):
+    tensors = read_safetensors(os.path.join(FIXTURE, "model.safetensors"))
+    write_safetensors(tmp_path / "m.safetensors", tensors, half=True)
+    with open(tmp_path / "m.safetensors", "rb") as f:
+        n = int.from_bytes(f.read(8), "little")
+        header = json.loads(f.read(n))
+    dtypes = {t["dtype"] for k, t in header.items() if k != "__metadata__"}
+    assert dtypes <= {"F16", "I64"} and "F16" in dtypes
+    back = read_safetensors(tmp_path / "m.safetensors")
+    for k, t in tensors.items():
+        assert back[k].dtype == t.dtype  # floats come back as float32
+        if t.dtype == torch.float32:
+            assert torch.equal(back[k], t.half().float())
+        else:
+            assert torch.equal(back[k], t)

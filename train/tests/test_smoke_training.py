@@ -12,21 +12,23 @@ from text import Tokenizer
 TRAIN = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "train.py")
 
 
-def run(out, steps):
+def run(out, steps, *extra):
     args = [sys.executable, TRAIN, "--out", str(out / "run"), "--export", str(out / "hf"), "--steps", str(steps),
-            "--batch", "6", "--eval-every", "0", "--ckpt-every", "1", "--threads", "1"]
+            "--batch", "6", "--eval-every", "0", "--ckpt-every", "1", "--threads", "1", "--half", *extra]
     return subprocess.run(args, capture_output=True, text=True, check=True, cwd=os.path.dirname(TRAIN))
 
 
 def test_smoke_train_resume_export(tmp_path):
     run(tmp_path, 2)
     assert torch.load(tmp_path / "run" / "ckpt.pt")["step"] == 2
-    p = run(tmp_path, 3)
-    assert "resumed" in p.stderr and torch.load(tmp_path / "run" / "ckpt.pt")["step"] == 3
+    run(tmp_path, 10, "--stop-at", "3")  # a phase of a longer schedule
+    assert torch.load(tmp_path / "run" / "ckpt.pt")["step"] == 3
+    p = run(tmp_path, 4)
+    assert "resumed" in p.stderr and torch.load(tmp_path / "run" / "ckpt.pt")["step"] == 4
     hf = tmp_path / "hf"
     assert sorted(os.listdir(hf)) == ["config.json", "merges.txt", "model.safetensors", "vocab.json"]
     config = json.load(open(hf / "config.json"))
-    assert config["model_type"] == "groupvit"
+    assert config["model_type"] == "groupvit" and config["torch_dtype"] == "float16"
     vocab = json.load(open(hf / "vocab.json"))
     assert config["text_config"]["vocab_size"] == len(vocab)
     model = load_hf(hf)
