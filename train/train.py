@@ -17,6 +17,8 @@ measurements behind them:
   that of its best output group, not that of the projected average of its
   groups. The average dilutes each object with the others and the background;
   the max trains what zero-shot segmentation reads, one embedding per group.
+  "occupied" takes the max only over groups that own a patch (phase 6 of
+  make train-v2), since segmentation can only show those.
 - --ml-weight 4 (paper: 1). The multi-label loss is the one only shape can
   lower; the caption loss is mostly solved by colour words.
 - --gumbel-scale 0.1 (paper: 1). The hard assignment is still a Gumbel-max
@@ -83,26 +85,41 @@ def soft_ce(logits, target):
     return -(target * F.log_softmax(logits, dim=1)).sum(dim=1).mean()
 
 
-def similarity(image, groups, text, pool):
+def similarity(image, groups, text, pool, occupied=None):
     """[B, T] cosine similarity of images and texts. "mean" is the paper's: the
     image embedding is the projected average of its output groups. "max": an
-    image matches a text as well as its best group does."""
+    image matches a text as well as its best group does. "occupied": as well as
+    its best group that owns at least one patch (occupied [B, G]), since
+    segmentation can only show those."""
     if pool == "mean":
         return image @ text.T
-    return torch.einsum("bgp,tp->bgt", groups, text).max(dim=1).values
+    sim = torch.einsum("bgp,tp->bgt", groups, text)
+    if pool == "occupied":
+        sim = sim.masked_fill(~occupied[:, :, None], float("-inf"))
+    return sim.max(dim=1).values
+
+
+def occupied_groups(hards):
+    """[B, G] bool: which output groups own at least one patch, following the
+    hard assignments (each [B, G_s, N_s], one-hot over groups) stage by stage."""
+    own = torch.ones(hards[0].shape[0], hards[0].shape[2], dtype=torch.bool)
+    for h in hards:
+        own = (h.detach() * own[:, None, :].float()).sum(dim=-1) > 0
+    return own
 
 
 def losses(model, pixels, ids, pos, pool_itc="mean", pool_ml="mean"):
     B = pixels.shape[0]
-    image, groups, _, _ = model.encode_image(pixels)
+    image, groups, _, hards = model.encode_image(pixels)
+    occupied = occupied_groups(hards)
     text = model.encode_text(ids)  # captions and prompts share one pass (one BatchNorm batch), as officially
     caption, prompts = text[:B], text[B:]
     s = model.scale()
     labels = torch.arange(B)
-    logits = s * similarity(image, groups, caption, pool_itc)
+    logits = s * similarity(image, groups, caption, pool_itc, occupied)
     itc = 0.5 * (F.cross_entropy(logits, labels) + F.cross_entropy(logits.T, labels))
     has = pos.sum(1) > 0  # a caption without a noun adds nothing to the multi-label loss
-    ml_logits = s * similarity(image, groups, prompts, pool_ml)  # [B, U]
+    ml_logits = s * similarity(image, groups, prompts, pool_ml, occupied)  # [B, U]
     ml = 0.5 * (soft_ce(ml_logits[has], pos[has]) + soft_ce(ml_logits.T, pos.T))
     return itc, ml
 
@@ -141,8 +158,8 @@ def main():
     ap.add_argument("--heads", type=int, default=4)
     ap.add_argument("--depths", default="4,2,1")
     ap.add_argument("--groups", default="16,8,0", help="group tokens per stage")
-    ap.add_argument("--pool-itc", default="max", choices=["mean", "max"], help="how groups meet captions")
-    ap.add_argument("--pool-ml", default="max", choices=["mean", "max"], help="how groups meet noun prompts")
+    ap.add_argument("--pool-itc", default="max", choices=["mean", "max", "occupied"], help="how groups meet captions")
+    ap.add_argument("--pool-ml", default="max", choices=["mean", "max", "occupied"], help="how groups meet noun prompts")
     ap.add_argument("--ml-weight", type=float, default=4.0, help="weight of the multi-label loss (ITC has 1)")
     ap.add_argument("--gumbel-scale", type=float, default=0.1,
                     help="scale of the Gumbel noise on the assignment logits (1: the paper's)")

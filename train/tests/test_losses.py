@@ -47,3 +47,16 @@ def test_gumbel_scale_zero_is_the_plain_argmax():
     a.noise = 1.0  # the paper's noise moves some tokens to another group
     _, _, hard_noisy = a(groups, x)
     assert not torch.equal(hard_noisy, hard_eval)
+
+
+def test_occupied_groups_follow_the_hard_assignments():
+    from train import occupied_groups
+    # 4 patches -> 3 stage-1 groups (group 2 gets no patch) -> 2 output groups
+    h0 = F.one_hot(torch.tensor([[0, 0, 1, 1]]), 3).transpose(1, 2).float()  # [1, 3, 4]
+    h1 = F.one_hot(torch.tensor([[0, 0, 1]]), 2).transpose(1, 2).float()  # [1, 2, 3]: only empty group 2 -> output 1
+    assert occupied_groups([h0, h1]).tolist() == [[True, False]]
+    groups = F.normalize(torch.tensor([[[1.0, 0.0], [0.0, 1.0]]]), dim=-1)
+    text = torch.tensor([[0.0, 1.0]])
+    # plain max takes the empty group's perfect match; "occupied" may not
+    assert similarity(None, groups, text, "max").item() == 1.0
+    assert similarity(None, groups, text, "occupied", occupied_groups([h0, h1])).item() == 0.0
