@@ -438,7 +438,7 @@ def read_safetensors(path):
 
 def write_safetensors(path, tensors, half=False):
     """Same layout as the fixture: int64 first, then the floats, each sorted by
-    name. half=True stores the floats as float16 (halves the embedded default)."""
+    name. half=True stores the floats as float16 (half the file size)."""
     import json
     order = sorted(tensors, key=lambda k: (tensors[k].dtype != torch.int64, k))
     header, blobs, off = {"__metadata__": {"format": "pt"}}, [], 0

@@ -111,7 +111,7 @@ def occupied_groups(hards):
 def losses(model, pixels, ids, pos, pool_itc="mean", pool_ml="mean"):
     B = pixels.shape[0]
     image, groups, _, hards = model.encode_image(pixels)
-    occupied = occupied_groups(hards)
+    occupied = occupied_groups(hards) if "occupied" in (pool_itc, pool_ml) else None
     text = model.encode_text(ids)  # captions and prompts share one pass (one BatchNorm batch), as officially
     caption, prompts = text[:B], text[B:]
     s = model.scale()
@@ -163,7 +163,7 @@ def main():
     ap.add_argument("--ml-weight", type=float, default=4.0, help="weight of the multi-label loss (ITC has 1)")
     ap.add_argument("--gumbel-scale", type=float, default=0.1,
                     help="scale of the Gumbel noise on the assignment logits (1: the paper's)")
-    ap.add_argument("--half", action="store_true", help="export the weights as float16 (the embedded default is)")
+    ap.add_argument("--half", action="store_true", help="export the weights as float16 (half the file; the second run's export)")
     ap.add_argument("--eval-every", type=int, default=500)
     ap.add_argument("--eval-n", type=int, default=100)
     ap.add_argument("--ckpt-every", type=int, default=200)
