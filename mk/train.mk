@@ -1,8 +1,10 @@
 # mk/train.mk — the PyTorch trainer in train/ (included by the top-level Makefile).
 #
 #   make train-deps    Debian's PyTorch 1.13 + OpenBLAS (apt), if not there yet
-#   make train         the full run that produced models/default (resumable: rerun it)
-#   make train-v2      the second run: higher mIoU, not embedded (train/README.md)
+#   make train         the shipped model: train-v3, copied into models/default (resumable: rerun it)
+#   make train-v1      the first run, the paper's recipe (the default until the third run)
+#   make train-v2      the second run, which the third starts from (train/README.md)
+#   make train-v3      the third run: one grouping stage, two extra terms
 #   make train-smoke   a few steps, exported to $(TRAIN_SMOKE_DIR), with 8 eval scenes
 #   make train-test    pytest train/tests (fixture match, generator, tokenizer, smoke)
 #   make train-evalset 500 held-out scenes + masks for `groupvit eval`
@@ -14,7 +16,7 @@
 # replaces the reference BLAS, trains our model as fast (train/README.md).
 
 TRAIN_PY        ?= /usr/bin/python3
-TRAIN_RUN       ?= train/runs/default
+TRAIN_V1_RUN    ?= train/runs/v1
 TRAIN_SMOKE_DIR ?= $(or $(TMPDIR),/tmp)/groupvit-train-smoke
 TRAIN_EVAL_DIR  ?= $(OUT)/evalset
 TRAIN_TEST      := train-test train-smoke
@@ -24,7 +26,7 @@ TRAIN_NICE      ?= nice -n 10
 TRAIN_THREADS   ?= 2
 SUDO            := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: train-deps train train-v2 train-smoke train-test train-evalset train-eval train-samples
+.PHONY: train-deps train train-v1 train-v2 train-v3 train-smoke train-test train-evalset train-eval train-samples
 
 # libopenblas0-openmp matters: without it libblas.so.3 is the reference BLAS and
 # a training step is ~8x slower.
@@ -35,26 +37,28 @@ train-deps:
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $(TRAIN_APT); \
 	fi
 
-# The shipped model: ~65 min on one of 2 shared cores, the paper's losses
-# (train/README.md). Its flags are spelled out because train.py's defaults are
-# now the second run's.
-TRAIN_PAPER := --image-size 128 --patch 8 --width 64 --heads 2 --depths 2,2,1 --groups 16,8,0 \
-	--pool-itc mean --pool-ml mean --ml-weight 1 --gumbel-scale 1
-train: train-deps
-	cd train && $(TRAIN_NICE) $(TRAIN_PY) train.py --out ../$(TRAIN_RUN) --export ../$(TRAIN_RUN)/hf $(TRAIN_PAPER) \
-		--steps 6000 --batch 64 --threads 1 --eval-every 500 --eval-n 100
+# The shipped model is the third run's (below).
+train: train-v3
 	rm -rf models/default && mkdir -p models/default
-	cp $(TRAIN_RUN)/hf/config.json $(TRAIN_RUN)/hf/model.safetensors $(TRAIN_RUN)/hf/vocab.json \
-		$(TRAIN_RUN)/hf/merges.txt models/default/
+	cp $(TRAIN_V3_RUN)/hf/config.json $(TRAIN_V3_RUN)/hf/model.safetensors $(TRAIN_V3_RUN)/hf/vocab.json \
+		$(TRAIN_V3_RUN)/hf/merges.txt models/default/
 
-# The second run (better mIoU, not embedded: train/README.md says why),
-# replayed as it was trained: six phases, each resuming the checkpoint of the
+# The first run: the paper's losses and settings, ~65 min on one of 2 shared
+# cores; the embedded default until the third run. Its flags are spelled out
+# because train.py's defaults are now the shipped model's.
+TRAIN_PAPER := --image-size 128 --patch 8 --width 64 --heads 2 --depths 2,2,1 --groups 16,8,0 \
+	--pool-itc mean --pool-ml mean --ml-weight 1 --gumbel-scale 1 --flat-weight 0 --distinct-weight 0
+train-v1: train-deps
+	cd train && $(TRAIN_NICE) $(TRAIN_PY) train.py --out ../$(TRAIN_V1_RUN) --export ../$(TRAIN_V1_RUN)/hf $(TRAIN_PAPER) \
+		--steps 6000 --batch 64 --lr 1e-3 --threads 1 --eval-every 500 --eval-n 100
+
+# The second run, replayed as it was trained: six phases, each resuming the checkpoint of the
 # one before (--stop-at ends a phase without changing its schedule). ~2.2 h on
 # the 2 cores; float16 weights, 5.7 MB. Score it with
 #   ./bin/groupvit eval --model $(TRAIN_V2_RUN)/hf --data out/evalset --untrained
 TRAIN_V2_RUN    ?= train/runs/v2
 TRAIN_V2_COMMON := --out ../$(TRAIN_V2_RUN) --image-size 128 --patch 16 --width 128 --heads 4 --depths 4,2,1 \
-	--groups 16,8,0 --batch 64 --eval-every 500 --eval-n 100
+	--groups 16,8,0 --batch 64 --lr 1e-3 --flat-weight 0 --distinct-weight 0 --eval-every 500 --eval-n 100
 TRAIN_V2_MAX    := --pool-itc max --pool-ml max
 train-v2: train-deps
 	cd train && $(TRAIN_NICE) $(TRAIN_PY) train.py $(TRAIN_V2_COMMON) $(TRAIN_V2_MAX) --threads 1 --steps 6500 --stop-at 3000 --ml-weight 1 --gumbel-scale 1
@@ -64,6 +68,27 @@ train-v2: train-deps
 	cd train && $(TRAIN_NICE) $(TRAIN_PY) train.py $(TRAIN_V2_COMMON) $(TRAIN_V2_MAX) --threads $(TRAIN_THREADS) --steps 13000 --ml-weight 4 --gumbel-scale 0.1
 	cd train && $(TRAIN_NICE) $(TRAIN_PY) train.py $(TRAIN_V2_COMMON) --threads $(TRAIN_THREADS) --steps 20000 --stop-at 16000 \
 		--ml-weight 4 --gumbel-scale 0.1 --pool-itc occupied --pool-ml occupied --export ../$(TRAIN_V2_RUN)/hf --half
+
+# The third run, the shipped model, replayed as it was trained (~1 h on the
+# 2 cores after train-v2's 2.2 h). It starts from the second run's weights with one
+# grouping stage instead of two (--init copies every tensor whose name and
+# shape match), pools only occupied groups, then adds the flatness term
+# (phase a2) and the distinctness term (a3); phase b is a fresh schedule from
+# a3's weights with the distinctness term weighted 3. float16 weights, 4.9 MB.
+TRAIN_V3_RUN    ?= train/runs/v3
+TRAIN_V3_COMMON := --image-size 128 --patch 16 --width 128 --heads 4 --depths 4,3 --groups 16,0 --batch 64 \
+	--pool-itc occupied --pool-ml occupied --ml-weight 4 --gumbel-scale 0.1
+TRAIN_V3_A      := --out ../$(TRAIN_V3_RUN)/a --init ../$(TRAIN_V2_RUN)/hf $(TRAIN_V3_COMMON) --steps 3000 --lr 3e-4 \
+	--warmup 100 --eval-every 250 --eval-n 100
+TRAIN_V3_B      := --out ../$(TRAIN_V3_RUN)/b --init ../$(TRAIN_V3_RUN)/a/hf $(TRAIN_V3_COMMON) --flat-weight 1 \
+	--distinct-weight 3 --steps 7000 --lr 3e-4 --warmup 200 --eval-every 1000 --eval-n 100
+train-v3: train-v2
+	cd train && $(TRAIN_NICE) $(TRAIN_PY) train.py $(TRAIN_V3_A) --threads $(TRAIN_THREADS) --stop-at 600 --flat-weight 0 --distinct-weight 0
+	cd train && $(TRAIN_NICE) $(TRAIN_PY) train.py $(TRAIN_V3_A) --threads 1 --stop-at 1400 --flat-weight 1 --distinct-weight 0
+	cd train && $(TRAIN_NICE) $(TRAIN_PY) train.py $(TRAIN_V3_A) --threads 1 --flat-weight 1 --distinct-weight 1 \
+		--export ../$(TRAIN_V3_RUN)/a/hf --half
+	cd train && $(TRAIN_NICE) $(TRAIN_PY) train.py $(TRAIN_V3_B) --threads 1 --stop-at 2000
+	cd train && $(TRAIN_NICE) $(TRAIN_PY) train.py $(TRAIN_V3_B) --threads $(TRAIN_THREADS) --export ../$(TRAIN_V3_RUN)/hf --half
 
 # A few steps, then the path users take: the Go binary converts the exported
 # folder and scores it on held-out scenes (CI runs this; it never retrains

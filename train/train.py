@@ -1,6 +1,6 @@
 """Train a small GroupViT on the synthetic captioned world, from text alone.
 
-    python3 train/train.py --out runs/default --export models/default
+    python3 train/train.py --out runs/mine --export runs/mine/hf [--init FOLDER]
 
 Objectives (the paper's): the image-caption contrastive loss with a learned
 temperature, plus the multi-label contrastive loss between each image and the
@@ -8,23 +8,33 @@ prompts "a photo of a {noun}." built from the nouns that text.nouns() parses
 out of its caption. No pixel label, box or class id reaches the model: the
 only supervision is the caption string.
 
-Three departures from the paper, each a flag whose paper value is noted; the
-defaults are the second run's (make train-v2), the embedded default model was
-trained with the paper's values (make train). train/README.md has the
-measurements behind them:
+Departures from the paper, each a flag whose paper value is noted. The
+architecture and loss defaults are the shipped model's (make train; its
+schedules, which start from the second run's weights, are in mk/train.mk);
+make train-v1 is the paper's recipe and make train-v2 the run in between. train/README.md has
+the measurements behind each:
 
-- --pool-itc/--pool-ml max (paper: mean). An image's similarity to a text is
-  that of its best output group, not that of the projected average of its
-  groups. The average dilutes each object with the others and the background;
-  the max trains what zero-shot segmentation reads, one embedding per group.
-  "occupied" takes the max only over groups that own a patch (phase 6 of
-  make train-v2), since segmentation can only show those.
+- --depths 4,3 --groups 16,0: one grouping stage (the paper: two, 64 then 8
+  groups). Our second stage merged every object of a scene into one group.
+- --pool-itc/--pool-ml occupied (paper: mean). An image matches a text as well
+  as its best output group that owns a patch, not as the projected average of
+  its groups: the average dilutes each object with the others and the
+  background, and segmentation can only show groups that own pixels.
 - --ml-weight 4 (paper: 1). The multi-label loss is the one only shape can
   lower; the caption loss is mostly solved by colour words.
 - --gumbel-scale 0.1 (paper: 1). The hard assignment is still a Gumbel-max
   sample with a straight-through gradient, but of a sharper distribution: with
   our young, diffuse assignments, full-scale noise moved ~70 % of the tokens
   to a random group in every step, and no group stayed one object.
+- --flat-weight 1 (paper: no such term). Groups that name none of the
+  caption's nouns should prefer no noun prompt, so that the decode's softmax
+  over labels leaves them under the background threshold.
+- --distinct-weight 3 (paper: no such term). Two nouns of one caption should
+  be named by different groups.
+Both extra terms find "the group that names a noun" with the model's own
+similarities to the caption's noun prompts: still no pixel label.
+- --init: start from another run's weights (how the shipped model began from
+  the second run's, with one stage instead of two).
 
 Writes OUT/ckpt.pt every --ckpt-every steps (model + optimiser + step; rerun
 the same command to resume) and, at the end, a Hugging Face GroupViT folder
@@ -43,7 +53,7 @@ import torch.nn.functional as F
 
 import world
 from eval import evaluate, report
-from model import GroupViT, make_config, save_hf
+from model import GroupViT, make_config, read_safetensors, save_hf
 from text import Tokenizer, learn_bpe, nouns, prompt, write_tokenizer_files
 
 TRAIN_SEED = 0
@@ -108,10 +118,50 @@ def occupied_groups(hards):
     return own
 
 
-def losses(model, pixels, ids, pos, pool_itc="mean", pool_ml="mean"):
+def flatness(groups, prompts, pos, occupied, scale):
+    """How far, in nats, the label distribution of the groups that name nothing
+    is from uniform. Each noun of the caption is owned by the occupied group
+    that matches its prompt best; every other occupied group (the background,
+    in practice) should prefer no noun, because the zero-shot decode labels a
+    group by a softmax over the labels: a background group that leans slightly
+    towards the shape in its scene gets that shape with high confidence. The
+    owners are found by the model's own similarities, from the caption's nouns,
+    never from pixel labels. groups [B, G, P], prompts [U, P], pos [B, U],
+    occupied [B, G] -> scalar."""
+    sim = torch.einsum("bgp,tp->bgt", groups, prompts)  # [B, G, U]
+    owner = sim.detach().masked_fill(~occupied[:, :, None], float("-inf")).argmax(dim=1)  # [B, U]
+    owns = torch.zeros_like(occupied)
+    b, u = pos.nonzero(as_tuple=True)
+    owns[b, owner[b, u]] = True
+    rest = occupied & ~owns
+    if not rest.any():
+        return sim.sum() * 0
+    logp = F.log_softmax(scale.detach() * sim, dim=-1)  # the scale stays the contrastive losses' business
+    kl = -logp.mean(dim=-1) - math.log(sim.shape[-1])  # KL(uniform || p) per group
+    return kl[rest].mean()
+
+
+def distinctness(groups, prompts, pos, occupied, scale):
+    """How much two nouns of the same caption share a group: for each noun, a
+    softmax over the image's occupied groups says which group matches its
+    prompt; for every pair of nouns of one caption, the probability that both
+    pick the same group. 0 when different objects are named by different groups.
+    groups [B, G, P], prompts [U, P], pos [B, U], occupied [B, G] -> scalar."""
+    sim = torch.einsum("bgp,tp->btg", groups, prompts)  # [B, U, G]
+    q = (scale.detach() * sim).masked_fill(~occupied[:, None, :], float("-inf")).softmax(dim=-1)
+    q = q * pos[:, :, None]  # only the caption's own nouns
+    overlap = torch.einsum("bug,bvg->buv", q, q)  # [B, U, U]
+    pairs = pos[:, :, None] * pos[:, None, :] * (1 - torch.eye(pos.shape[1]))
+    if pairs.sum() == 0:
+        return sim.sum() * 0
+    return (overlap * pairs).sum() / pairs.sum()
+
+
+def losses(model, pixels, ids, pos, pool_itc="mean", pool_ml="mean", flat=False, distinct=False):
+    """-> (ITC, multi-label, flatness or 0, distinctness or 0)."""
     B = pixels.shape[0]
     image, groups, _, hards = model.encode_image(pixels)
-    occupied = occupied_groups(hards) if "occupied" in (pool_itc, pool_ml) else None
+    occupied = occupied_groups(hards) if flat or distinct or "occupied" in (pool_itc, pool_ml) else None
     text = model.encode_text(ids)  # captions and prompts share one pass (one BatchNorm batch), as officially
     caption, prompts = text[:B], text[B:]
     s = model.scale()
@@ -121,7 +171,19 @@ def losses(model, pixels, ids, pos, pool_itc="mean", pool_ml="mean"):
     has = pos.sum(1) > 0  # a caption without a noun adds nothing to the multi-label loss
     ml_logits = s * similarity(image, groups, prompts, pool_ml, occupied)  # [B, U]
     ml = 0.5 * (soft_ce(ml_logits[has], pos[has]) + soft_ce(ml_logits.T, pos.T))
-    return itc, ml
+    fl = flatness(groups, prompts, pos, occupied, s) if flat else torch.zeros(())
+    di = distinctness(groups, prompts, pos, occupied, s) if distinct else torch.zeros(())
+    return itc, ml, fl, di
+
+
+def init_from(model, folder):
+    """Copy into `model` every tensor of the Hugging Face folder whose name and
+    shape match; the rest keep their initialisation. -> how many were copied."""
+    theirs = read_safetensors(os.path.join(folder, "model.safetensors"))
+    mine = model.state_dict()
+    same = {k: v.float() for k, v in theirs.items() if k in mine and tuple(v.shape) == tuple(mine[k].shape)}
+    model.load_state_dict(same, strict=False)
+    return len(same)
 
 
 def optimiser(model, lr):
@@ -156,14 +218,22 @@ def main():
     ap.add_argument("--patch", type=int, default=16)
     ap.add_argument("--width", type=int, default=128)
     ap.add_argument("--heads", type=int, default=4)
-    ap.add_argument("--depths", default="4,2,1")
-    ap.add_argument("--groups", default="16,8,0", help="group tokens per stage")
-    ap.add_argument("--pool-itc", default="max", choices=["mean", "max", "occupied"], help="how groups meet captions")
-    ap.add_argument("--pool-ml", default="max", choices=["mean", "max", "occupied"], help="how groups meet noun prompts")
+    ap.add_argument("--depths", default="4,3")
+    ap.add_argument("--groups", default="16,0", help="group tokens per stage")
+    ap.add_argument("--pool-itc", default="occupied", choices=["mean", "max", "occupied"], help="how groups meet captions")
+    ap.add_argument("--pool-ml", default="occupied", choices=["mean", "max", "occupied"], help="how groups meet noun prompts")
     ap.add_argument("--ml-weight", type=float, default=4.0, help="weight of the multi-label loss (ITC has 1)")
+    ap.add_argument("--flat-weight", type=float, default=1.0,
+                    help="weight of the flatness term: groups that own none of the caption's nouns prefer no "
+                         "noun prompt (0: the paper, which has no such term)")
+    ap.add_argument("--distinct-weight", type=float, default=3.0,
+                    help="weight of the distinctness term: two nouns of one caption should be named by "
+                         "different groups (0: the paper, which has no such term)")
     ap.add_argument("--gumbel-scale", type=float, default=0.1,
                     help="scale of the Gumbel noise on the assignment logits (1: the paper's)")
-    ap.add_argument("--half", action="store_true", help="export the weights as float16 (half the file; the second run's export)")
+    ap.add_argument("--init", help="start a new run from the weights of this Hugging Face folder: every "
+                    "parameter whose name and shape match is copied (e.g. a 1-stage model from a 2-stage run)")
+    ap.add_argument("--half", action="store_true", help="export the weights as float16 (half the file; how the shipped model is stored)")
     ap.add_argument("--eval-every", type=int, default=500)
     ap.add_argument("--eval-n", type=int, default=100)
     ap.add_argument("--ckpt-every", type=int, default=200)
@@ -173,6 +243,9 @@ def main():
     torch.manual_seed(0)
     os.makedirs(args.out, exist_ok=True)
 
+    if args.init and not os.path.exists(os.path.join(args.out, "merges.txt")):
+        for f in ("vocab.json", "merges.txt"):  # the text tower's weights only make sense with its own tokenizer
+            shutil.copy(os.path.join(args.init, f), args.out)
     tok = Tokenizer(args.out) if os.path.exists(os.path.join(args.out, "merges.txt")) else build_tokenizer(args.out)
     groups = [int(g) for g in args.groups.split(",")]
     config = make_config(len(tok.encoder), width=args.width, depths=[int(d) for d in args.depths.split(",")],
@@ -184,6 +257,9 @@ def main():
     if state:
         config = state["config"]  # the run's own config wins over the flags
     model = GroupViT(config)
+    if args.init and not state:
+        copied = init_from(model, args.init)
+        print(f"initialised {copied} of {len(model.state_dict())} tensors from {args.init}", file=sys.stderr)
     opt = optimiser(model, args.lr)
     if state:
         model.load_state_dict(state["model"])
@@ -215,14 +291,15 @@ def main():
             g["lr"] = lr
         model.train()
         pixels, ids, pos = batch(step, args.batch, tok, context, config["vision_config"]["image_size"])
-        itc, ml = losses(model, pixels, ids, pos, args.pool_itc, args.pool_ml)
+        itc, ml, fl, di = losses(model, pixels, ids, pos, args.pool_itc, args.pool_ml, args.flat_weight > 0,
+                                 args.distinct_weight > 0)
         opt.zero_grad(set_to_none=True)
-        (itc + args.ml_weight * ml).backward()
+        (itc + args.ml_weight * ml + args.flat_weight * fl + args.distinct_weight * di).backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
         opt.step()
         step += 1
         progress(step, args.steps, t0, first,
-                 f"itc {itc.item():.3f} ml {ml.item():.3f} T {model.scale().item():.1f} lr {lr:.1e}")
+                 f"itc {itc.item():.3f} ml {ml.item():.3f} flat {fl.item():.3f} dist {di.item():.3f} T {model.scale().item():.1f} lr {lr:.1e}")
         if step % args.ckpt_every == 0 or step == end:
             save()
         if args.eval_every and (step % args.eval_every == 0 or step == end):

@@ -39,3 +39,26 @@ def test_smoke_train_resume_export(tmp_path):
         t = model.encode_text(tok(["a photo of a star."]))
     assert torch.isfinite(image).all() and torch.isfinite(t).all()
     assert groups.shape[1] == config["vision_config"]["num_output_groups"][-1]
+
+
+def test_init_copies_matching_weights_into_a_new_shape(tmp_path):
+    """--init starts a one-stage model from a two-stage run: every tensor whose
+    name and shape agree is copied, the rest keep their initialisation, and the
+    run takes the source's tokenizer."""
+    from model import read_safetensors
+    run(tmp_path / "src", 1, "--depths", "4,2,1", "--groups", "16,8,0")  # the second run's two stages
+    one_stage = ["--depths", "4,3", "--groups", "16,0", "--lr", "0", "--warmup", "1"]
+    p = run(tmp_path / "dst", 1, "--init", str(tmp_path / "src" / "hf"), *one_stage)
+    assert "initialised" in p.stderr
+    src = read_safetensors(tmp_path / "src" / "hf" / "model.safetensors")
+    dst = read_safetensors(tmp_path / "dst" / "hf" / "model.safetensors")
+    same = [k for k in dst if k in src and src[k].shape == dst[k].shape]
+    # the patch embedding, stage 0, two of stage 1's three blocks, the text tower, the projectors
+    assert len(same) > 150
+    for k in same:  # lr 0: what was copied is what comes out (BatchNorm statistics move without the optimiser)
+        if not k.endswith(("running_mean", "running_var", "num_batches_tracked")):
+            assert torch.equal(src[k], dst[k]), k
+    assert "vision_model.encoder.stages.1.group_token" in src and "vision_model.encoder.stages.1.group_token" not in dst
+    assert "vision_model.encoder.stages.1.layers.2.mlp.fc1.weight" not in src
+    for f in ("vocab.json", "merges.txt"):
+        assert (tmp_path / "src" / "hf" / f).read_bytes() == (tmp_path / "dst" / "hf" / f).read_bytes()
