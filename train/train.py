@@ -31,10 +31,11 @@ the measurements behind each:
   over labels leaves them under the background threshold.
 - --distinct-weight 3 (paper: no such term). Two nouns of one caption should
   be named by different groups.
-Both extra terms find "the group that names a noun" with the model's own
-similarities to the caption's noun prompts: still no pixel label.
 - --init: start from another run's weights (how the shipped model began from
   the second run's, with one stage instead of two).
+
+Both extra terms find "the group that names a noun" with the model's own
+similarities to the caption's noun prompts: still no pixel label.
 
 Writes OUT/ckpt.pt every --ckpt-every steps (model + optimiser + step; rerun
 the same command to resume) and, at the end, a Hugging Face GroupViT folder
@@ -118,7 +119,7 @@ def occupied_groups(hards):
     return own
 
 
-def flatness(groups, prompts, pos, occupied, scale):
+def flatness(sim, pos, occupied, scale):
     """How far, in nats, the label distribution of the groups that name nothing
     is from uniform. Each noun of the caption is owned by the occupied group
     that matches its prompt best; every other occupied group (the background,
@@ -126,9 +127,8 @@ def flatness(groups, prompts, pos, occupied, scale):
     group by a softmax over the labels: a background group that leans slightly
     towards the shape in its scene gets that shape with high confidence. The
     owners are found by the model's own similarities, from the caption's nouns,
-    never from pixel labels. groups [B, G, P], prompts [U, P], pos [B, U],
-    occupied [B, G] -> scalar."""
-    sim = torch.einsum("bgp,tp->bgt", groups, prompts)  # [B, G, U]
+    never from pixel labels. sim [B, G, U]: cosine of each group with each
+    noun prompt; pos [B, U]; occupied [B, G] -> scalar."""
     owner = sim.detach().masked_fill(~occupied[:, :, None], float("-inf")).argmax(dim=1)  # [B, U]
     owns = torch.zeros_like(occupied)
     b, u = pos.nonzero(as_tuple=True)
@@ -141,13 +141,13 @@ def flatness(groups, prompts, pos, occupied, scale):
     return kl[rest].mean()
 
 
-def distinctness(groups, prompts, pos, occupied, scale):
+def distinctness(sim, pos, occupied, scale):
     """How much two nouns of the same caption share a group: for each noun, a
     softmax over the image's occupied groups says which group matches its
     prompt; for every pair of nouns of one caption, the probability that both
     pick the same group. 0 when different objects are named by different groups.
-    groups [B, G, P], prompts [U, P], pos [B, U], occupied [B, G] -> scalar."""
-    sim = torch.einsum("bgp,tp->btg", groups, prompts)  # [B, U, G]
+    sim [B, G, U], pos [B, U], occupied [B, G] -> scalar."""
+    sim = sim.transpose(1, 2)  # [B, U, G]
     q = (scale.detach() * sim).masked_fill(~occupied[:, None, :], float("-inf")).softmax(dim=-1)
     q = q * pos[:, :, None]  # only the caption's own nouns
     overlap = torch.einsum("bug,bvg->buv", q, q)  # [B, U, U]
@@ -171,8 +171,9 @@ def losses(model, pixels, ids, pos, pool_itc="mean", pool_ml="mean", flat=False,
     has = pos.sum(1) > 0  # a caption without a noun adds nothing to the multi-label loss
     ml_logits = s * similarity(image, groups, prompts, pool_ml, occupied)  # [B, U]
     ml = 0.5 * (soft_ce(ml_logits[has], pos[has]) + soft_ce(ml_logits.T, pos.T))
-    fl = flatness(groups, prompts, pos, occupied, s) if flat else torch.zeros(())
-    di = distinctness(groups, prompts, pos, occupied, s) if distinct else torch.zeros(())
+    sim = torch.einsum("bgp,tp->bgt", groups, prompts) if flat or distinct else None  # [B, G, U]
+    fl = flatness(sim, pos, occupied, s) if flat else torch.zeros(())
+    di = distinctness(sim, pos, occupied, s) if distinct else torch.zeros(())
     return itc, ml, fl, di
 
 

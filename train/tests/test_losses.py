@@ -62,6 +62,10 @@ def test_occupied_groups_follow_the_hard_assignments():
     assert similarity(None, groups, text, "occupied", occupied_groups([h0, h1])).item() == 0.0
 
 
+def group_prompt_sim(groups, prompts):
+    return torch.einsum("bgp,tp->bgt", groups, prompts)
+
+
 def test_flatness_spares_the_owners_and_empty_groups():
     from train import flatness
     prompts = torch.eye(3)  # three noun prompts along the axes
@@ -71,7 +75,7 @@ def test_flatness_spares_the_owners_and_empty_groups():
     pos = torch.tensor([[1.0, 0.0, 0.0]])
     occupied = torch.tensor([[True, True, True, False]])
     scale = torch.tensor(10.0)
-    got = flatness(groups, prompts, pos, occupied, scale)
+    got = flatness(group_prompt_sim(groups, prompts), pos, occupied, scale)
     logp = F.log_softmax(scale * groups[0, 1] @ prompts.T, dim=-1)
     lean = -logp.mean() - torch.log(torch.tensor(3.0))
     # the owner and the empty group are not counted; the flat group adds 0
@@ -80,12 +84,12 @@ def test_flatness_spares_the_owners_and_empty_groups():
     # if the leaning group owned noun 0 instead (it matches best), group 0 would be judged
     groups2 = groups.clone()
     groups2[0, 0] = F.normalize(torch.tensor([0.0, 1.0, 1.0]), dim=0)
-    got2 = flatness(groups2, prompts, pos, occupied, scale)
+    got2 = flatness(group_prompt_sim(groups2, prompts), pos, occupied, scale)
     logp0 = F.log_softmax(scale * groups2[0, 0] @ prompts.T, dim=-1)
     assert torch.allclose(got2, (-logp0.mean() - torch.log(torch.tensor(3.0))) / 2)
     # its gradient does not reach the learned temperature
     s = torch.tensor(10.0, requires_grad=True)
-    flatness(groups.clone().requires_grad_(), prompts, pos, occupied, s).backward()
+    flatness(group_prompt_sim(groups.clone().requires_grad_(), prompts), pos, occupied, s).backward()
     assert s.grad is None
 
 
@@ -97,13 +101,13 @@ def test_distinctness_is_the_chance_two_nouns_pick_one_group():
     occupied = torch.tensor([[True, True, True]])
     # one group matches both nouns best: they share it
     shared = F.normalize(torch.tensor([[[1.0, 1.0, 0.0], [0.0, 0.0, 1.0], [0.0, 0.0, 1.0]]]), dim=-1)
-    assert distinctness(shared, prompts, pos, occupied, scale).item() > 0.99
+    assert distinctness(group_prompt_sim(shared, prompts), pos, occupied, scale).item() > 0.99
     # one group per noun: no overlap
     apart = F.normalize(torch.tensor([[[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]]]), dim=-1)
-    assert distinctness(apart, prompts, pos, occupied, scale).item() < 1e-6
+    assert distinctness(group_prompt_sim(apart, prompts), pos, occupied, scale).item() < 1e-6
     # an empty group cannot own noun 1: it falls evenly on groups 0 and 2, and
     # group 0 is noun 0's
-    got = distinctness(apart, prompts, pos, torch.tensor([[True, False, True]]), scale).item()
+    got = distinctness(group_prompt_sim(apart, prompts), pos, torch.tensor([[True, False, True]]), scale).item()
     assert abs(got - 0.5) < 1e-3
     # a caption with a single noun has no pair to judge
-    assert distinctness(shared, prompts, torch.tensor([[1.0, 0.0, 0.0]]), occupied, scale).item() == 0.0
+    assert distinctness(group_prompt_sim(shared, prompts), torch.tensor([[1.0, 0.0, 0.0]]), occupied, scale).item() == 0.0
