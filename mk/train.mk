@@ -81,8 +81,9 @@ TRAIN_V3_COMMON := --image-size 128 --patch 16 --width 128 --heads 4 --depths 4,
 	--pool-itc occupied --pool-ml occupied --ml-weight 4 --gumbel-scale 0.1
 TRAIN_V3_A      := --out ../$(TRAIN_V3_RUN)/a --init ../$(TRAIN_V2_RUN)/hf $(TRAIN_V3_COMMON) --steps 3000 --lr 3e-4 \
 	--warmup 100 --eval-every 250 --eval-n 100
-TRAIN_V3_B      := --out ../$(TRAIN_V3_RUN)/b --init ../$(TRAIN_V3_RUN)/a/hf $(TRAIN_V3_COMMON) --flat-weight 1 \
-	--distinct-weight 3 --steps 7000 --lr 3e-4 --warmup 200 --eval-every 1000 --eval-n 100
+# phases b and c: the same recipe, each a fresh schedule from the phase before
+TRAIN_V3_LATE   := $(TRAIN_V3_COMMON) --flat-weight 1 --distinct-weight 3 --lr 3e-4 --warmup 200 --eval-every 1000 --eval-n 100
+TRAIN_V3_B      := --out ../$(TRAIN_V3_RUN)/b --init ../$(TRAIN_V3_RUN)/a/hf $(TRAIN_V3_LATE) --steps 7000
 train-v3: train-v2
 	cd train && $(TRAIN_NICE) $(TRAIN_PY) train.py $(TRAIN_V3_A) --threads $(TRAIN_THREADS) --stop-at 600 --flat-weight 0 --distinct-weight 0
 	cd train && $(TRAIN_NICE) $(TRAIN_PY) train.py $(TRAIN_V3_A) --threads 1 --stop-at 1400 --flat-weight 1 --distinct-weight 0
@@ -90,9 +91,8 @@ train-v3: train-v2
 		--export ../$(TRAIN_V3_RUN)/a/hf --half
 	cd train && $(TRAIN_NICE) $(TRAIN_PY) train.py $(TRAIN_V3_B) --threads 1 --stop-at 2000
 	cd train && $(TRAIN_NICE) $(TRAIN_PY) train.py $(TRAIN_V3_B) --threads $(TRAIN_THREADS) --export ../$(TRAIN_V3_RUN)/b/hf --half
-	cd train && $(TRAIN_NICE) $(TRAIN_PY) train.py --out ../$(TRAIN_V3_RUN)/c --init ../$(TRAIN_V3_RUN)/b/hf $(TRAIN_V3_COMMON) \
-		--flat-weight 1 --distinct-weight 3 --steps 4000 --lr 3e-4 --warmup 200 --eval-every 1000 --eval-n 100 \
-		--threads $(TRAIN_THREADS) --export ../$(TRAIN_V3_RUN)/hf --half
+	cd train && $(TRAIN_NICE) $(TRAIN_PY) train.py --out ../$(TRAIN_V3_RUN)/c --init ../$(TRAIN_V3_RUN)/b/hf $(TRAIN_V3_LATE) \
+		--steps 4000 --threads $(TRAIN_THREADS) --export ../$(TRAIN_V3_RUN)/hf --half
 
 # A few steps, then the path users take: the Go binary converts the exported
 # folder and scores it on held-out scenes (CI runs this; it never retrains
