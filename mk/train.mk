@@ -69,19 +69,21 @@ train-v2: train-deps
 	cd train && $(TRAIN_NICE) $(TRAIN_PY) train.py $(TRAIN_V2_COMMON) --threads $(TRAIN_THREADS) --steps 20000 --stop-at 16000 \
 		--ml-weight 4 --gumbel-scale 0.1 --pool-itc occupied --pool-ml occupied --export ../$(TRAIN_V2_RUN)/hf --half
 
-# The third run, the shipped model, replayed as it was trained (~1.7 h on the
+# The third run, the shipped model, replayed as it was trained (~2.2 h on the
 # 2 cores after train-v2's 2.2 h). It starts from the second run's weights with one
 # grouping stage instead of two (--init copies every tensor whose name and
 # shape match), pools only occupied groups, then adds the flatness term
-# (phase a2) and the distinctness term (a3); phases b and c are fresh
-# schedules (7000 and 4000 steps), each from the weights before it, with the
-# distinctness term weighted 3. float16 weights, 4.9 MB.
+# (phase a2) and the distinctness term (a3); phases b, c and d are fresh
+# schedules (7000, 4000 and 3000 steps), each from the weights before it, with
+# the distinctness term weighted 3; phase d at a third of the learning rate
+# (its --lr comes after TRAIN_V3_LATE's, and argparse keeps the last).
+# float16 weights, 4.9 MB.
 TRAIN_V3_RUN    ?= train/runs/v3
 TRAIN_V3_COMMON := --image-size 128 --patch 16 --width 128 --heads 4 --depths 4,3 --groups 16,0 --batch 64 \
 	--pool-itc occupied --pool-ml occupied --ml-weight 4 --gumbel-scale 0.1
 TRAIN_V3_A      := --out ../$(TRAIN_V3_RUN)/a --init ../$(TRAIN_V2_RUN)/hf $(TRAIN_V3_COMMON) --steps 3000 --lr 3e-4 \
 	--warmup 100 --eval-every 250 --eval-n 100
-# phases b and c: the same recipe, each a fresh schedule from the phase before
+# phases b, c and d: the same recipe, each a fresh schedule from the phase before
 TRAIN_V3_LATE   := $(TRAIN_V3_COMMON) --flat-weight 1 --distinct-weight 3 --lr 3e-4 --warmup 200 --eval-every 1000 --eval-n 100
 TRAIN_V3_B      := --out ../$(TRAIN_V3_RUN)/b --init ../$(TRAIN_V3_RUN)/a/hf $(TRAIN_V3_LATE) --steps 7000
 train-v3: train-v2
@@ -92,7 +94,9 @@ train-v3: train-v2
 	cd train && $(TRAIN_NICE) $(TRAIN_PY) train.py $(TRAIN_V3_B) --threads 1 --stop-at 2000
 	cd train && $(TRAIN_NICE) $(TRAIN_PY) train.py $(TRAIN_V3_B) --threads $(TRAIN_THREADS) --export ../$(TRAIN_V3_RUN)/b/hf --half
 	cd train && $(TRAIN_NICE) $(TRAIN_PY) train.py --out ../$(TRAIN_V3_RUN)/c --init ../$(TRAIN_V3_RUN)/b/hf $(TRAIN_V3_LATE) \
-		--steps 4000 --threads $(TRAIN_THREADS) --export ../$(TRAIN_V3_RUN)/hf --half
+		--steps 4000 --threads $(TRAIN_THREADS) --export ../$(TRAIN_V3_RUN)/c/hf --half
+	cd train && $(TRAIN_NICE) $(TRAIN_PY) train.py --out ../$(TRAIN_V3_RUN)/d --init ../$(TRAIN_V3_RUN)/c/hf $(TRAIN_V3_LATE) \
+		--lr 1e-4 --steps 3000 --threads $(TRAIN_THREADS) --export ../$(TRAIN_V3_RUN)/hf --half
 
 # A few steps, then the path users take: the Go binary converts the exported
 # folder and scores it on held-out scenes (CI runs this; it never retrains

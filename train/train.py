@@ -31,6 +31,9 @@ the measurements behind each:
   over labels leaves them under the background threshold.
 - --distinct-weight 3 (paper: no such term). Two nouns of one caption should
   be named by different groups.
+- --sharpen-weight (default 0, as the paper: not used by the shipped model).
+  An entropy term on the soft assignment, tried to make the decode's groups
+  those that training sees; it collapsed each image onto one group.
 - --init: start from another run's weights (how the shipped model began from
   the second run's, with one stage instead of two).
 
@@ -157,10 +160,19 @@ def distinctness(sim, pos, occupied, scale):
     return (overlap * pairs).sum() / pairs.sum()
 
 
-def losses(model, pixels, ids, pos, pool_itc="mean", pool_ml="mean", flat=False, distinct=False):
-    """-> (ITC, multi-label, flatness or 0, distinctness or 0)."""
+def assignment_entropy(softs):
+    """Mean entropy, in nats, of each token's soft assignment over the groups
+    (softs: one [B, G, N] per grouping stage, softmax over G). Training assigns
+    tokens by a noisy argmax, the decode by the noiseless soft map: when the
+    soft map is nearly flat, the Gumbel noise rather than the model decides the
+    groups that the losses see, and inference sees other groups than training did."""
+    return torch.stack([-(s * s.clamp_min(1e-12).log()).sum(dim=1).mean() for s in softs]).mean()
+
+
+def losses(model, pixels, ids, pos, pool_itc="mean", pool_ml="mean", flat=False, distinct=False, sharpen=False):
+    """-> (ITC, multi-label, flatness or 0, distinctness or 0, assignment entropy or 0)."""
     B = pixels.shape[0]
-    image, groups, _, hards = model.encode_image(pixels)
+    image, groups, softs, hards = model.encode_image(pixels)
     occupied = occupied_groups(hards) if flat or distinct or "occupied" in (pool_itc, pool_ml) else None
     text = model.encode_text(ids)  # captions and prompts share one pass (one BatchNorm batch), as officially
     caption, prompts = text[:B], text[B:]
@@ -174,7 +186,8 @@ def losses(model, pixels, ids, pos, pool_itc="mean", pool_ml="mean", flat=False,
     sim = torch.einsum("bgp,tp->bgt", groups, prompts) if flat or distinct else None  # [B, G, U]
     fl = flatness(sim, pos, occupied, s) if flat else torch.zeros(())
     di = distinctness(sim, pos, occupied, s) if distinct else torch.zeros(())
-    return itc, ml, fl, di
+    sh = assignment_entropy(softs) if sharpen else torch.zeros(())
+    return itc, ml, fl, di, sh
 
 
 def init_from(model, folder):
@@ -230,6 +243,9 @@ def main():
     ap.add_argument("--distinct-weight", type=float, default=3.0,
                     help="weight of the distinctness term: two nouns of one caption should be named by "
                          "different groups (0: the paper, which has no such term)")
+    ap.add_argument("--sharpen-weight", type=float, default=0.0,
+                    help="weight of the soft assignment's entropy, so that the map the decode reads "
+                         "leads by more than the training noise (0: the paper, which has no such term)")
     ap.add_argument("--gumbel-scale", type=float, default=0.1,
                     help="scale of the Gumbel noise on the assignment logits (1: the paper's)")
     ap.add_argument("--init", help="start a new run from the weights of this Hugging Face folder: every "
@@ -292,15 +308,16 @@ def main():
             g["lr"] = lr
         model.train()
         pixels, ids, pos = batch(step, args.batch, tok, context, config["vision_config"]["image_size"])
-        itc, ml, fl, di = losses(model, pixels, ids, pos, args.pool_itc, args.pool_ml, args.flat_weight > 0,
-                                 args.distinct_weight > 0)
+        itc, ml, fl, di, sh = losses(model, pixels, ids, pos, args.pool_itc, args.pool_ml, args.flat_weight > 0,
+                                     args.distinct_weight > 0, args.sharpen_weight > 0)
         opt.zero_grad(set_to_none=True)
-        (itc + args.ml_weight * ml + args.flat_weight * fl + args.distinct_weight * di).backward()
+        (itc + args.ml_weight * ml + args.flat_weight * fl + args.distinct_weight * di
+         + args.sharpen_weight * sh).backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
         opt.step()
         step += 1
         progress(step, args.steps, t0, first,
-                 f"itc {itc.item():.3f} ml {ml.item():.3f} flat {fl.item():.3f} dist {di.item():.3f} T {model.scale().item():.1f} lr {lr:.1e}")
+                 f"itc {itc.item():.3f} ml {ml.item():.3f} flat {fl.item():.3f} dist {di.item():.3f} ent {sh.item():.2f} T {model.scale().item():.1f} lr {lr:.1e}")
         if step % args.ckpt_every == 0 or step == end:
             save()
         if args.eval_every and (step % args.eval_every == 0 or step == end):

@@ -214,7 +214,7 @@ func TestInt8AgreesWithFP32OnVariedImages(t *testing.T) {
 	t.Logf("int8 vs fp32 label maps on 12 varied scenes: %.2f%% of pixels equal", 100*agree)
 	// The fixture's random weights leave most pixels within a hair of
 	// another group or label (fp16 weights alone flip 0.8% of them), so
-	// the bar here is lower than the 97% a trained model must reach
+	// the bar here is lower than the 98% a trained model must reach
 	// (TestInt8DefaultModel).
 	if agree < 0.85 {
 		t.Errorf("int8 agrees with fp32 on %.2f%% of pixels, want ≥ 85%%", 100*agree)
@@ -223,13 +223,12 @@ func TestInt8AgreesWithFP32OnVariedImages(t *testing.T) {
 
 // TestInt8DefaultModel holds the int8 export of the embedded (trained)
 // default model to a bar the fixture's random weights cannot meet: on
-// varied scenes the calibration never saw, at least 97% of label-map
-// pixels equal to the fp32 export's. Not more, because of the model, not
-// the quantizer: its soft assignment is nearly flat (the strongest group
-// leads the runner-up by under 1%, relatively, on 88% of pixels), so int8
-// rounding settles some ties the other way. fp16 weights agree on 100%, and
-// on 500 held-out scenes the int8 export scores 36.7% mIoU against fp32's
-// 36.8% (train/README.md).
+// varied scenes the calibration never saw, at least 98% of label-map
+// pixels equal to the fp32 export's. The shipped model measures 99.6%; the
+// misses are pixels where its nearly flat soft assignment (the strongest
+// group leads by a hair on most patches) lets int8 rounding settle a tie
+// the other way. On 500 held-out scenes the int8 export scores 38.8% mIoU
+// against fp32's 39.2% (train/README.md).
 func TestInt8DefaultModel(t *testing.T) {
 	needRuntime(t)
 	ck, vocab, merges, err := models.LoadDefault()
@@ -280,7 +279,7 @@ func TestInt8DefaultModel(t *testing.T) {
 	imgs = append(imgs, export.SyntheticImages(6, size, 77)...)
 	agree := agreement(t, fp32, int8, ids, names, imgs, size)
 	t.Logf("default model, int8 vs fp32 on %d scenes: %.2f%% of pixels equal", len(imgs), 100*agree)
-	if agree < 0.97 {
-		t.Errorf("int8 agrees with fp32 on %.2f%% of pixels, want ≥ 97%%", 100*agree)
+	if agree < 0.98 {
+		t.Errorf("int8 agrees with fp32 on %.2f%% of pixels, want ≥ 98%%", 100*agree)
 	}
 }

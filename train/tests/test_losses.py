@@ -111,3 +111,15 @@ def test_distinctness_is_the_chance_two_nouns_pick_one_group():
     assert abs(got - 0.5) < 1e-3
     # a caption with a single noun has no pair to judge
     assert distinctness(group_prompt_sim(shared, prompts), torch.tensor([[1.0, 0.0, 0.0]]), occupied, scale).item() == 0.0
+
+
+def test_assignment_entropy_is_zero_when_sharp_and_log_g_when_flat():
+    from train import assignment_entropy
+    flat = torch.full((2, 4, 6), 0.25)  # [B, G, N]: every token split evenly over 4 groups
+    sharp = F.one_hot(torch.tensor([[0, 1, 2, 3, 0, 1]] * 2), 4).float().transpose(1, 2)
+    assert abs(assignment_entropy([flat]).item() - torch.log(torch.tensor(4.0)).item()) < 1e-6
+    assert assignment_entropy([sharp]).item() < 1e-6
+    # a gradient step on it moves a near-flat map towards its own argmax
+    raw = torch.tensor([[[0.01], [0.0], [0.0]]], requires_grad=True)
+    assignment_entropy([raw.softmax(dim=1)]).backward()
+    assert raw.grad[0, 0, 0] < 0 and raw.grad[0, 1, 0] > 0
