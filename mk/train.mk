@@ -75,17 +75,16 @@ train-v2: train-deps
 # shape match), pools only occupied groups, then adds the flatness term
 # (phase a2) and the distinctness term (a3); phases b, c and d are fresh
 # schedules (7000, 4000 and 3000 steps), each from the weights before it, with
-# the distinctness term weighted 3; phase d at a third of the learning rate
-# (its --lr comes after TRAIN_V3_LATE's, and argparse keeps the last).
+# the distinctness term weighted 3; phase d at a third of the learning rate.
 # float16 weights, 4.9 MB.
 TRAIN_V3_RUN    ?= train/runs/v3
 TRAIN_V3_COMMON := --image-size 128 --patch 16 --width 128 --heads 4 --depths 4,3 --groups 16,0 --batch 64 \
 	--pool-itc occupied --pool-ml occupied --ml-weight 4 --gumbel-scale 0.1
 TRAIN_V3_A      := --out ../$(TRAIN_V3_RUN)/a --init ../$(TRAIN_V2_RUN)/hf $(TRAIN_V3_COMMON) --steps 3000 --lr 3e-4 \
 	--warmup 100 --eval-every 250 --eval-n 100
-# phases b, c and d: the same recipe, each a fresh schedule from the phase before
-TRAIN_V3_LATE   := $(TRAIN_V3_COMMON) --flat-weight 1 --distinct-weight 3 --lr 3e-4 --warmup 200 --eval-every 1000 --eval-n 100
-TRAIN_V3_B      := --out ../$(TRAIN_V3_RUN)/b --init ../$(TRAIN_V3_RUN)/a/hf $(TRAIN_V3_LATE) --steps 7000
+# phases b, c and d: the same recipe (their own lr), each a fresh schedule from the phase before
+TRAIN_V3_LATE   := $(TRAIN_V3_COMMON) --flat-weight 1 --distinct-weight 3 --warmup 200 --eval-every 1000 --eval-n 100
+TRAIN_V3_B      := --out ../$(TRAIN_V3_RUN)/b --init ../$(TRAIN_V3_RUN)/a/hf $(TRAIN_V3_LATE) --lr 3e-4 --steps 7000
 train-v3: train-v2
 	cd train && $(TRAIN_NICE) $(TRAIN_PY) train.py $(TRAIN_V3_A) --threads $(TRAIN_THREADS) --stop-at 600 --flat-weight 0 --distinct-weight 0
 	cd train && $(TRAIN_NICE) $(TRAIN_PY) train.py $(TRAIN_V3_A) --threads 1 --stop-at 1400 --flat-weight 1 --distinct-weight 0
@@ -94,7 +93,7 @@ train-v3: train-v2
 	cd train && $(TRAIN_NICE) $(TRAIN_PY) train.py $(TRAIN_V3_B) --threads 1 --stop-at 2000
 	cd train && $(TRAIN_NICE) $(TRAIN_PY) train.py $(TRAIN_V3_B) --threads $(TRAIN_THREADS) --export ../$(TRAIN_V3_RUN)/b/hf --half
 	cd train && $(TRAIN_NICE) $(TRAIN_PY) train.py --out ../$(TRAIN_V3_RUN)/c --init ../$(TRAIN_V3_RUN)/b/hf $(TRAIN_V3_LATE) \
-		--steps 4000 --threads $(TRAIN_THREADS) --export ../$(TRAIN_V3_RUN)/c/hf --half
+		--lr 3e-4 --steps 4000 --threads $(TRAIN_THREADS) --export ../$(TRAIN_V3_RUN)/c/hf --half
 	cd train && $(TRAIN_NICE) $(TRAIN_PY) train.py --out ../$(TRAIN_V3_RUN)/d --init ../$(TRAIN_V3_RUN)/c/hf $(TRAIN_V3_LATE) \
 		--lr 1e-4 --steps 3000 --threads $(TRAIN_THREADS) --export ../$(TRAIN_V3_RUN)/hf --half
 
