@@ -35,7 +35,8 @@ the measurements behind each:
   An entropy term on the soft assignment, tried to make the decode's groups
   those that training sees; it collapsed each image onto one group.
 - --init: start from another run's weights (how the shipped model began from
-  the second run's, with one stage instead of two).
+  the second run's, with one stage instead of two; another --image-size
+  resizes the position embeddings).
 
 Both extra terms find "the group that names a noun" with the model's own
 similarities to the caption's noun prompts: still no pixel label.
@@ -192,9 +193,17 @@ def losses(model, pixels, ids, pos, pool_itc="mean", pool_ml="mean", flat=False,
 
 def init_from(model, folder):
     """Copy into `model` every tensor of the Hugging Face folder whose name and
-    shape match; the rest keep their initialisation. -> how many were copied."""
+    shape match; the rest keep their initialisation. The patch position
+    embeddings of another grid size are resized (bicubic, as the official code
+    does for other input sizes). -> how many were copied."""
     theirs = read_safetensors(os.path.join(folder, "model.safetensors"))
     mine = model.state_dict()
+    key = "vision_model.embeddings.position_embeddings"
+    if key in theirs and theirs[key].shape != mine[key].shape:
+        old, new = math.isqrt(theirs[key].shape[1]), math.isqrt(mine[key].shape[1])
+        grid = theirs[key].float().reshape(1, old, old, -1).permute(0, 3, 1, 2)
+        grid = F.interpolate(grid, size=(new, new), mode="bicubic", align_corners=False)
+        theirs[key] = grid.permute(0, 2, 3, 1).reshape(1, new * new, -1)
     same = {k: v.float() for k, v in theirs.items() if k in mine and tuple(v.shape) == tuple(mine[k].shape)}
     model.load_state_dict(same, strict=False)
     return len(same)

@@ -62,3 +62,20 @@ def test_init_copies_matching_weights_into_a_new_shape(tmp_path):
     assert "vision_model.encoder.stages.1.layers.2.mlp.fc1.weight" not in src
     for f in ("vocab.json", "merges.txt"):
         assert (tmp_path / "src" / "hf" / f).read_bytes() == (tmp_path / "dst" / "hf" / f).read_bytes()
+
+
+def test_init_resizes_position_embeddings_to_a_new_grid(tmp_path):
+    """--init from a model of another input size: the patch position
+    embeddings are resized to the new grid, everything else copies as is."""
+    from model import GroupViT, make_config, save_hf
+    from train import init_from
+    small, large = (GroupViT(make_config(300, width=32, depths=(1, 1), heads=2, groups=(4, 0), out_groups=(4,),
+                                         image_size=size, patch_size=16, text_width=32)) for size in (32, 48))
+    key = "vision_model.embeddings.position_embeddings"
+    with torch.no_grad():  # one value per channel: any resize must keep it
+        small.state_dict()[key].copy_(torch.arange(32.0).expand(1, 4, 32))
+    save_hf(small, tmp_path)
+    assert init_from(large, tmp_path) == len(large.state_dict())
+    got = large.state_dict()[key]
+    assert got.shape == (1, 9, 32)  # 2×2 patches -> 3×3
+    assert torch.allclose(got, torch.arange(32.0).expand(1, 9, 32), atol=1e-5)
