@@ -219,7 +219,7 @@ class GroupingBlock(nn.Module):
         new_x, soft, hard = self.assign(projected, x)
         new_x = new_x + projected
         new_x = new_x + self.mlp_channels(self.norm_new_x(new_x))
-        return new_x, soft, hard
+        return new_x, soft, hard, x
 
 
 class Stage(nn.Module):
@@ -239,11 +239,12 @@ class Stage(nn.Module):
 
     def forward(self, x, prev_group_tokens):
         """Returns (tokens for the next stage, this stage's group tokens after its
-        blocks, soft assignment or None, hard assignment or None)."""
+        blocks, soft assignment or None, hard assignment or None, the image
+        tokens it assigned (normalised) or None)."""
         if self.num_group_tokens == 0:
             for layer in self.layers:
                 x = layer(x)
-            return x, None, None, None
+            return x, None, None, None, None
         g = self.group_token.expand(x.shape[0], -1, -1)
         if self.group_projector is not None:
             g = g + self.group_projector(prev_group_tokens)
@@ -252,8 +253,8 @@ class Stage(nn.Module):
         for layer in self.layers:
             cat = layer(cat)
         x, g = cat[:, :n], cat[:, n:]
-        new_x, soft, hard = self.downsample(x, g)
-        return new_x, g, soft, hard
+        new_x, soft, hard, assigned = self.downsample(x, g)
+        return new_x, g, soft, hard, assigned
 
 
 # ----------------------------------------------------------------------------
@@ -282,18 +283,24 @@ class VisionModel(nn.Module):
             for s, d in enumerate(vc["depths"])])
         self.layernorm = nn.LayerNorm(dim)
 
-    def forward(self, pixel_values):
+    def forward(self, pixel_values, with_tokens=False):
+        """-> final group tokens [B, G, C], soft and hard assignments (one per
+        grouping stage), and with_tokens: the image tokens each grouping stage
+        assigned (after its LayerNorm), for train.py's affinity term."""
         x = self.embeddings.patch_embeddings.projection(pixel_values)  # [B, C, h, w]
         if x.shape[2] * x.shape[3] != self.embeddings.position_embeddings.shape[1]:
             raise ValueError("input size differs from the trained grid; resize the image first")
         x = self.embeddings.layernorm(x.flatten(2).transpose(1, 2))
         x = x + self.embeddings.position_embeddings
-        g, softs, hards = None, [], []
+        g, softs, hards, assigned = None, [], [], []
         for stage in self.encoder.stages:
-            x, g, soft, hard = stage(x, g)
+            x, g, soft, hard, tokens = stage(x, g)
             if soft is not None:
                 softs.append(soft)
                 hards.append(hard)
+                assigned.append(tokens)
+        if with_tokens:
+            return self.layernorm(x), softs, hards, assigned
         return self.layernorm(x), softs, hards  # x: final group tokens [B, G, C]
 
 
@@ -358,16 +365,18 @@ class GroupViT(nn.Module):
         nn.init.normal_(self.text_model.embeddings.token_embedding.weight, std=0.02)
         nn.init.normal_(self.text_model.embeddings.position_embedding.weight, std=0.01)
 
-    def encode_image(self, pixel_values):
-        """-> image_embeds [B, P], group_embeds [B, G, P] (both unit length), softs, hards."""
-        tokens, softs, hards = self.vision_model(pixel_values)
+    def encode_image(self, pixel_values, with_tokens=False):
+        """-> image_embeds [B, P], group_embeds [B, G, P] (both unit length), softs, hards
+        (and with_tokens: the assigned image tokens of each grouping stage)."""
+        out = self.vision_model(pixel_values, with_tokens)
+        tokens, softs, hards = out[:3]
         B, G, C = tokens.shape
         # One projector call for the pooled token and the group tokens, so that in
         # training the BatchNorm statistics come from what inference projects.
         z = self.visual_projection(torch.cat([tokens.mean(dim=1), tokens.reshape(B * G, C)]))
         image = F.normalize(z[:B], dim=-1)
         groups = F.normalize(z[B:].view(B, G, -1), dim=-1)
-        return image, groups, softs, hards
+        return (image, groups, softs, hards) + tuple(out[3:])
 
     def encode_text(self, input_ids):
         return F.normalize(self.text_projection(self.text_model(input_ids)), dim=-1)

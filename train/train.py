@@ -34,6 +34,17 @@ the measurements behind each:
 - --sharpen-weight (default 0, as the paper: not used by the shipped model).
   An entropy term on the soft assignment, tried to make the decode's groups
   those that training sees; it collapsed each image onto one group.
+  --spread-weight/--spread-groups pair it with a floor on how many groups
+  each image uses (tried, not used).
+- --affinity-weight/--affinity-shift (default 0: not used by the shipped
+  model). Tokens whose own features are alike (cosine above the shift) should
+  share a group, others not: a self-supervised term on the soft map, with
+  the features detached as the target (the STEGO idea). It splits shapes
+  the shipped model merges, but the split groups were named worse.
+- --repel-weight (default 0, tried, not used). A log barrier against groups
+  whose assignment logits rank the tokens alike.
+- --reset-mixers: with --init, draw the grouping block's token-mixing MLP
+  afresh. In the shipped model 13 of the 16 groups have the same query.
 - --init: start from another run's weights (how the shipped model began from
   the second run's, with one stage instead of two; another --image-size
   resizes the position embeddings).
@@ -170,10 +181,67 @@ def assignment_entropy(softs):
     return torch.stack([-(s * s.clamp_min(1e-12).log()).sum(dim=1).mean() for s in softs]).mean()
 
 
-def losses(model, pixels, ids, pos, pool_itc="mean", pool_ml="mean", flat=False, distinct=False, sharpen=False):
-    """-> (ITC, multi-label, flatness or 0, distinctness or 0, assignment entropy or 0)."""
+def assignment_spread(softs, k):
+    """How far, in nats, each image's tokens fall short of spreading over k
+    groups: per image, the entropy of the soft assignment averaged over its
+    tokens, and the shortfall from log k (0 once the image uses k or more groups
+    evenly). Sharpening alone lets every token pick the same group, one per
+    image; this term, with it, asks for confident tokens in several groups,
+    the two halves of a clustering objective. softs as assignment_entropy -> scalar."""
+    out = []
+    for s in softs:
+        used = s.mean(dim=2)  # [B, G]
+        h = -(used * used.clamp_min(1e-12).log()).sum(dim=1)
+        out.append(F.relu(math.log(k) - h).mean())
+    return torch.stack(out).mean()
+
+
+def affinity(softs, tokens, shift):
+    """How little the grouping follows the image's own features: for each pair
+    of tokens, the probability that the soft assignment puts both in one group,
+    rewarded where their features are alike (cosine above `shift`) and
+    penalised where they differ. The features are the tokens the grouping
+    stage assigns, detached: the term moves the assignment towards them, not
+    them towards the assignment (the STEGO idea, self-supervised: no pixel
+    labels). softs [B, G, N] and tokens [B, N, C] per stage -> scalar."""
+    out = []
+    for s, x in zip(softs, tokens):
+        f = F.normalize(x.detach(), dim=-1)
+        alike = f @ f.transpose(1, 2) - shift  # [B, N, N]
+        together = s.transpose(1, 2) @ s  # [B, N, N]: P(token i and token j share a group)
+        out.append(-(alike * together).mean())
+    return torch.stack(out).mean()
+
+
+def repulsion(softs, cap=1.0):
+    """How alike the groups' assignment logits are, pair by pair: the spread
+    (standard deviation) over the image's tokens of the difference of two
+    groups' logits (read from the soft map: the softmax's per-token constant
+    cancels in the difference; a constant offset does not count, since it
+    splits no tokens), through a log barrier that is steep for near-twins and
+    flat from `cap` on. Groups whose queries are clones split their tokens by
+    the Gumbel noise alone and, noiseless, by a hair; the gradient of every
+    other term vanishes at such a tie, this one does not. softs [B, G, N] per
+    stage -> scalar."""
+    out = []
+    for s in softs:
+        logit = s.clamp_min(1e-12).log()
+        diff = logit[:, :, None, :] - logit[:, None, :, :]  # [B, G, G, N]
+        diff = diff - diff.mean(dim=-1, keepdim=True)
+        rms = diff.pow(2).mean(dim=-1).add(1e-6).sqrt()
+        G = s.shape[1]
+        pair = ~torch.eye(G, dtype=torch.bool)
+        out.append(F.relu(math.log(cap) - rms.log())[:, pair].mean())
+    return torch.stack(out).mean()
+
+
+def losses(model, pixels, ids, pos, pool_itc="mean", pool_ml="mean", flat=False, distinct=False, sharpen=False,
+           spread=0, affine=None, repel=False):
+    """-> (ITC, multi-label, flatness or 0, distinctness or 0, assignment entropy or 0,
+    spread shortfall or 0, affinity or 0; spread: the k of assignment_spread, 0 for none;
+    affine: the shift of the affinity term, None for none) and repulsion or 0."""
     B = pixels.shape[0]
-    image, groups, softs, hards = model.encode_image(pixels)
+    image, groups, softs, hards, tokens = model.encode_image(pixels, with_tokens=True)
     occupied = occupied_groups(hards) if flat or distinct or "occupied" in (pool_itc, pool_ml) else None
     text = model.encode_text(ids)  # captions and prompts share one pass (one BatchNorm batch), as officially
     caption, prompts = text[:B], text[B:]
@@ -188,7 +256,10 @@ def losses(model, pixels, ids, pos, pool_itc="mean", pool_ml="mean", flat=False,
     fl = flatness(sim, pos, occupied, s) if flat else torch.zeros(())
     di = distinctness(sim, pos, occupied, s) if distinct else torch.zeros(())
     sh = assignment_entropy(softs) if sharpen else torch.zeros(())
-    return itc, ml, fl, di, sh
+    sp = assignment_spread(softs, spread) if spread else torch.zeros(())
+    af = affinity(softs, tokens, affine) if affine is not None else torch.zeros(())
+    rp = repulsion(softs) if repel else torch.zeros(())
+    return itc, ml, fl, di, sh, sp, af, rp
 
 
 def init_from(model, folder):
@@ -207,6 +278,23 @@ def init_from(model, folder):
     same = {k: v.float() for k, v in theirs.items() if k in mine and tuple(v.shape) == tuple(mine[k].shape)}
     model.load_state_dict(same, strict=False)
     return len(same)
+
+
+def reset_mixers(model):
+    """Draw afresh (the official init) the token-mixing MLP of every grouping
+    block: the layer that turns the group tokens into the groups' queries. In
+    the third run's phase d it had learnt to give 13 of the 16 groups the same
+    query, so those groups split the foreground by noise, and no loss could
+    tell them apart (a tie has no gradient). The draw continues the run's
+    seeded random stream and then rewinds it, so the run's Gumbel noise is the
+    same with or without the reset."""
+    state = torch.get_rng_state()
+    for stage in model.vision_model.encoder.stages:
+        if stage.num_group_tokens:
+            for layer in (stage.downsample.mlp_inter.fc1, stage.downsample.mlp_inter.fc2):
+                torch.nn.init.trunc_normal_(layer.weight, std=0.02)
+                torch.nn.init.zeros_(layer.bias)
+    torch.set_rng_state(state)
 
 
 def optimiser(model, lr):
@@ -255,10 +343,25 @@ def main():
     ap.add_argument("--sharpen-weight", type=float, default=0.0,
                     help="weight of the soft assignment's entropy, so that the map the decode reads "
                          "leads by more than the training noise (0: the paper, which has no such term)")
+    ap.add_argument("--spread-weight", type=float, default=0.0,
+                    help="weight of the spread term: each image's tokens should use --spread-groups groups "
+                         "(0: the paper, which has no such term); pairs with --sharpen-weight")
+    ap.add_argument("--spread-groups", type=float, default=4.0,
+                    help="how many evenly used groups per image the spread term asks for")
+    ap.add_argument("--affinity-weight", type=float, default=0.0,
+                    help="weight of the affinity term: tokens with alike features share a group, others not "
+                         "(0: the paper, which has no such term)")
+    ap.add_argument("--affinity-shift", type=float, default=0.5,
+                    help="feature cosine above which two tokens count as alike")
+    ap.add_argument("--repel-weight", type=float, default=0.0,
+                    help="weight of the repulsion term: no two groups' assignment logits alike "
+                         "(0: the paper, which has no such term)")
     ap.add_argument("--gumbel-scale", type=float, default=0.1,
                     help="scale of the Gumbel noise on the assignment logits (1: the paper's)")
     ap.add_argument("--init", help="start a new run from the weights of this Hugging Face folder: every "
                     "parameter whose name and shape match is copied (e.g. a 1-stage model from a 2-stage run)")
+    ap.add_argument("--reset-mixers", action="store_true",
+                    help="with --init: draw the grouping blocks' token-mixing MLPs afresh (breaks tied groups)")
     ap.add_argument("--half", action="store_true", help="export the weights as float16 (half the file; how the shipped model is stored)")
     ap.add_argument("--eval-every", type=int, default=500)
     ap.add_argument("--eval-n", type=int, default=100)
@@ -286,6 +389,8 @@ def main():
     if args.init and not state:
         copied = init_from(model, args.init)
         print(f"initialised {copied} of {len(model.state_dict())} tensors from {args.init}", file=sys.stderr)
+        if args.reset_mixers:
+            reset_mixers(model)
     opt = optimiser(model, args.lr)
     if state:
         model.load_state_dict(state["model"])
@@ -317,16 +422,20 @@ def main():
             g["lr"] = lr
         model.train()
         pixels, ids, pos = batch(step, args.batch, tok, context, config["vision_config"]["image_size"])
-        itc, ml, fl, di, sh = losses(model, pixels, ids, pos, args.pool_itc, args.pool_ml, args.flat_weight > 0,
-                                     args.distinct_weight > 0, args.sharpen_weight > 0)
+        itc, ml, fl, di, sh, sp, af, rp = losses(model, pixels, ids, pos, args.pool_itc, args.pool_ml,
+                                             args.flat_weight > 0, args.distinct_weight > 0, args.sharpen_weight > 0,
+                                             args.spread_groups if args.spread_weight > 0 else 0,
+                                             args.affinity_shift if args.affinity_weight > 0 else None,
+                                             args.repel_weight > 0)
         opt.zero_grad(set_to_none=True)
         (itc + args.ml_weight * ml + args.flat_weight * fl + args.distinct_weight * di
-         + args.sharpen_weight * sh).backward()
+         + args.sharpen_weight * sh + args.spread_weight * sp + args.affinity_weight * af
+         + args.repel_weight * rp).backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
         opt.step()
         step += 1
         progress(step, args.steps, t0, first,
-                 f"itc {itc.item():.3f} ml {ml.item():.3f} flat {fl.item():.3f} dist {di.item():.3f} ent {sh.item():.2f} T {model.scale().item():.1f} lr {lr:.1e}")
+                 f"itc {itc.item():.3f} ml {ml.item():.3f} flat {fl.item():.3f} dist {di.item():.3f} ent {sh.item():.2f} spr {sp.item():.2f} aff {af.item():.3f} rep {rp.item():.2f} T {model.scale().item():.1f} lr {lr:.1e}")
         if step % args.ckpt_every == 0 or step == end:
             save()
         if args.eval_every and (step % args.eval_every == 0 or step == end):

@@ -123,3 +123,47 @@ def test_assignment_entropy_is_zero_when_sharp_and_log_g_when_flat():
     raw = torch.tensor([[[0.01], [0.0], [0.0]]], requires_grad=True)
     assignment_entropy([raw.softmax(dim=1)]).backward()
     assert raw.grad[0, 0, 0] < 0 and raw.grad[0, 1, 0] > 0
+
+
+def test_assignment_spread_asks_for_k_groups_per_image():
+    from train import assignment_spread
+    one = torch.zeros(1, 4, 8)
+    one[:, 0] = 1  # every token in group 0
+    even = torch.zeros(1, 4, 8)
+    even[0, torch.arange(8) % 4, torch.arange(8)] = 1  # two tokens in each of the 4 groups
+    assert abs(assignment_spread([one], 4).item() - torch.log(torch.tensor(4.0)).item()) < 1e-6
+    assert assignment_spread([even], 4).item() < 1e-6
+    assert assignment_spread([even], 2).item() == 0  # more groups than asked costs nothing
+
+
+def test_affinity_rewards_grouping_alike_tokens_and_moves_only_the_assignment():
+    from train import affinity
+    # tokens 0,1 alike, tokens 2,3 alike, the two pairs orthogonal
+    tokens = torch.tensor([[[1.0, 0], [1, 0.01], [0, 1], [0.01, 1]]], requires_grad=True)
+    by_feature = torch.tensor([[[1.0, 1, 0, 0], [0, 0, 1, 1]]])
+    across = torch.tensor([[[1.0, 0, 1, 0], [0, 1, 0, 1]]])
+    everything_one = torch.tensor([[[1.0, 1, 1, 1], [0, 0, 0, 0]]])
+    best = affinity([by_feature], [tokens], 0.5).item()
+    assert best < affinity([everything_one], [tokens], 0.5).item()
+    assert best < affinity([across], [tokens], 0.5).item()
+    # from a near-tie, a step on the term moves the assignment towards the feature split
+    logits = torch.tensor([[[0.01, 0, 0, 0], [0, 0, 0, 0.01]]], requires_grad=True)
+    affinity([logits.softmax(dim=1)], [tokens], 0.5).backward()
+    assert logits.grad[0, 0, 1] < 0 and logits.grad[0, 1, 2] < 0  # token 1 joins token 0, token 2 joins 3
+    assert tokens.grad is None  # the features are the target, detached
+
+
+def test_repulsion_pushes_twin_groups_apart_and_spares_distinct_ones():
+    from train import repulsion
+    twins = torch.tensor([[[0.5, 0.1, 0.3], [0.5001, 0.1, 0.3], [-1.0, 2.0, 0.0]]], requires_grad=True)
+    distinct = torch.tensor([[[3.0, 0.0, 0.0], [0.0, 3.0, 0.0], [0.0, 0.0, 3.0]]])
+    assert repulsion([distinct.softmax(dim=1)]).item() == 0
+    offset = torch.tensor([[[1.0, 2.0, 3.0], [5.0, 6.0, 7.0], [-1.0, 2.0, 0.0]]])  # group 1 = group 0 + 4
+    assert repulsion([offset.softmax(dim=1)]).item() > 1  # ranks the tokens alike: still twins
+    rp = repulsion([twins.softmax(dim=1)])
+    assert rp.item() > 1
+    rp.backward()
+    # the step widens the twins' gap, and harder than it moves the third group
+    gap = (twins.grad[0, 0] - twins.grad[0, 1]) * (twins[0, 0] - twins[0, 1]).detach()
+    assert gap.sum() < 0
+    assert twins.grad[0, :2].abs().sum() > twins.grad[0, 2].abs().sum()

@@ -79,3 +79,37 @@ def test_init_resizes_position_embeddings_to_a_new_grid(tmp_path):
     got = large.state_dict()[key]
     assert got.shape == (1, 9, 32)  # 2×2 patches -> 3×3
     assert torch.allclose(got, torch.arange(32.0).expand(1, 9, 32), atol=1e-5)
+
+
+def test_reset_mixers_redraws_only_the_group_token_mixers(tmp_path):
+    """--init with --reset-mixers: the grouping block's token-mixing MLP is
+    drawn afresh (the tied queries it had learnt are gone), every other tensor
+    is the source's, and the run's random stream (its Gumbel noise) is the same
+    as without the reset."""
+    from model import read_safetensors
+    run(tmp_path / "src", 1, "--depths", "2,1", "--groups", "8,0", "--width", "32", "--heads", "2")
+    same = ["--depths", "2,1", "--groups", "8,0", "--width", "32", "--heads", "2", "--lr", "0", "--warmup", "1"]
+    run(tmp_path / "plain", 1, "--init", str(tmp_path / "src" / "hf"), *same)
+    run(tmp_path / "reset", 1, "--init", str(tmp_path / "src" / "hf"), "--reset-mixers", *same)
+    src = read_safetensors(tmp_path / "src" / "hf" / "model.safetensors")
+    reset = read_safetensors(tmp_path / "reset" / "hf" / "model.safetensors")
+    mixer = "vision_model.encoder.stages.0.downsample.mlp_inter."
+    changed = sorted(k for k in reset if not k.endswith(("running_mean", "running_var", "num_batches_tracked"))
+                     and not torch.equal(src[k], reset[k]))
+    assert changed == [mixer + "fc1.bias", mixer + "fc1.weight", mixer + "fc2.bias", mixer + "fc2.weight"]
+    # same random stream: the two runs' checkpoints carry the same generator state
+    plain_rng = torch.load(tmp_path / "plain" / "run" / "ckpt.pt")["rng"]
+    reset_rng = torch.load(tmp_path / "reset" / "run" / "ckpt.pt")["rng"]
+    assert torch.equal(plain_rng, reset_rng)
+
+
+def test_reset_mixers_breaks_tied_queries():
+    from model import GroupViT, make_config
+    from train import reset_mixers
+    model = GroupViT(make_config(50, width=32, depths=[2, 1], heads=2, groups=[8, 0], out_groups=[8], image_size=32,
+                                 patch_size=16, text_width=32))
+    fc2 = model.vision_model.encoder.stages[0].downsample.mlp_inter.fc2
+    with torch.no_grad():
+        fc2.weight[:] = fc2.weight[0]  # every group the same mixture: tied queries
+    reset_mixers(model)
+    assert not torch.equal(fc2.weight[0], fc2.weight[1])
