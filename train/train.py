@@ -41,6 +41,8 @@ the measurements behind each:
   share a group, others not: a self-supervised term on the soft map, with
   the features detached as the target (the STEGO idea). It splits shapes
   the shipped model merges, but the split groups were named worse.
+- --pool-ml soft (tried, not used): a smooth maximum over the occupied groups,
+  to share a noun's credit among an object's fragments.
 - --repel-weight (default 0, tried, not used). A log barrier against groups
   whose assignment logits rank the tokens alike.
 - --reset-mixers: with --init, draw the grouping block's token-mixing MLP
@@ -111,17 +113,21 @@ def soft_ce(logits, target):
     return -(target * F.log_softmax(logits, dim=1)).sum(dim=1).mean()
 
 
-def similarity(image, groups, text, pool, occupied=None):
+def similarity(image, groups, text, pool, occupied=None, temp=0.02):
     """[B, T] cosine similarity of images and texts. "mean" is the paper's: the
     image embedding is the projected average of its output groups. "max": an
     image matches a text as well as its best group does. "occupied": as well as
     its best group that owns at least one patch (occupied [B, G]), since
-    segmentation can only show those."""
+    segmentation can only show those. "soft": a smooth maximum over those
+    groups (temp * logsumexp(sim / temp)), which shares the credit among the
+    groups within about `temp` of the best: the fragments of one object."""
     if pool == "mean":
         return image @ text.T
     sim = torch.einsum("bgp,tp->bgt", groups, text)
-    if pool == "occupied":
+    if pool in ("occupied", "soft"):
         sim = sim.masked_fill(~occupied[:, :, None], float("-inf"))
+    if pool == "soft":
+        return temp * torch.logsumexp(sim / temp, dim=1)
     return sim.max(dim=1).values
 
 
@@ -242,7 +248,7 @@ def losses(model, pixels, ids, pos, pool_itc="mean", pool_ml="mean", flat=False,
     affine: the shift of the affinity term, None for none) and repulsion or 0."""
     B = pixels.shape[0]
     image, groups, softs, hards, tokens = model.encode_image(pixels, with_tokens=True)
-    occupied = occupied_groups(hards) if flat or distinct or "occupied" in (pool_itc, pool_ml) else None
+    occupied = occupied_groups(hards) if flat or distinct or {"occupied", "soft"} & {pool_itc, pool_ml} else None
     text = model.encode_text(ids)  # captions and prompts share one pass (one BatchNorm batch), as officially
     caption, prompts = text[:B], text[B:]
     s = model.scale()
@@ -332,7 +338,8 @@ def main():
     ap.add_argument("--depths", default="4,3")
     ap.add_argument("--groups", default="16,0", help="group tokens per stage")
     ap.add_argument("--pool-itc", default="occupied", choices=["mean", "max", "occupied"], help="how groups meet captions")
-    ap.add_argument("--pool-ml", default="occupied", choices=["mean", "max", "occupied"], help="how groups meet noun prompts")
+    ap.add_argument("--pool-ml", default="occupied", choices=["mean", "max", "occupied", "soft"],
+                    help="how groups meet noun prompts (soft: a smooth maximum over occupied groups, see similarity)")
     ap.add_argument("--ml-weight", type=float, default=4.0, help="weight of the multi-label loss (ITC has 1)")
     ap.add_argument("--flat-weight", type=float, default=1.0,
                     help="weight of the flatness term: groups that own none of the caption's nouns prefer no "

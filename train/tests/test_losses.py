@@ -167,3 +167,20 @@ def test_repulsion_pushes_twin_groups_apart_and_spares_distinct_ones():
     gap = (twins.grad[0, 0] - twins.grad[0, 1]) * (twins[0, 0] - twins[0, 1]).detach()
     assert gap.sum() < 0
     assert twins.grad[0, :2].abs().sum() > twins.grad[0, 2].abs().sum()
+
+
+def test_soft_pool_shares_credit_among_near_best_groups_only():
+    # three occupied groups: two fragments of one object (cosine 0.90 and 0.89 to the text), a background (0.2)
+    text = torch.tensor([[1.0, 0.0]])
+    cos = torch.tensor([0.90, 0.89, 0.20])
+    groups = torch.stack([cos, (1 - cos ** 2).sqrt()], dim=-1)[None].requires_grad_()  # [1, 3, 2], unit rows
+    occupied = torch.tensor([[True, True, True]])
+    got = similarity(None, groups, text, "soft", occupied, temp=0.02)
+    assert 0.90 <= got.item() < 0.90 + 0.02 * 0.7  # a smooth maximum: at least the best, not far above
+    got.sum().backward()
+    share = groups.grad[0, :, 0] / groups.grad[0, :, 0].sum()
+    assert share[1] > 0.3 and share[2] < 1e-6  # the second fragment gets credit, the background none
+    # an empty group counts for nothing, however well it would match
+    empty = torch.tensor([[True, True, False]])
+    far = torch.tensor([[[0.0, 1.0], [0.0, 1.0], [1.0, 0.0]]])
+    assert similarity(None, far, text, "soft", empty, temp=0.02).item() < 0.1
