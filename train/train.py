@@ -241,31 +241,38 @@ def repulsion(softs, cap=1.0):
     return torch.stack(out).mean()
 
 
-def losses(model, pixels, ids, pos, pool_itc="mean", pool_ml="mean", flat=False, distinct=False, sharpen=False,
-           spread=0, affine=None, repel=False):
-    """-> (ITC, multi-label, flatness or 0, distinctness or 0, assignment entropy or 0,
-    spread shortfall or 0, affinity or 0; spread: the k of assignment_spread, 0 for none;
-    affine: the shift of the affinity term, None for none) and repulsion or 0."""
+def losses(model, pixels, ids, pos, pool_itc="mean", pool_ml="mean", extra=(), spread_groups=4.0,
+           affinity_shift=0.5):
+    """-> {name: scalar}: "itc" and "ml" always, and each term named in `extra`
+    (of "flat", "dist", "ent", "spr", "aff", "rep"; train.py passes those with a
+    weight above 0)."""
     B = pixels.shape[0]
     image, groups, softs, hards, tokens = model.encode_image(pixels, with_tokens=True)
-    occupied = occupied_groups(hards) if flat or distinct or {"occupied", "soft"} & {pool_itc, pool_ml} else None
+    named = {"flat", "dist"} & set(extra)  # the terms that judge groups by the caption's nouns
+    occupied = occupied_groups(hards) if named or {"occupied", "soft"} & {pool_itc, pool_ml} else None
     text = model.encode_text(ids)  # captions and prompts share one pass (one BatchNorm batch), as officially
     caption, prompts = text[:B], text[B:]
     s = model.scale()
     labels = torch.arange(B)
     logits = s * similarity(image, groups, caption, pool_itc, occupied)
-    itc = 0.5 * (F.cross_entropy(logits, labels) + F.cross_entropy(logits.T, labels))
+    out = {"itc": 0.5 * (F.cross_entropy(logits, labels) + F.cross_entropy(logits.T, labels))}
     has = pos.sum(1) > 0  # a caption without a noun adds nothing to the multi-label loss
     ml_logits = s * similarity(image, groups, prompts, pool_ml, occupied)  # [B, U]
-    ml = 0.5 * (soft_ce(ml_logits[has], pos[has]) + soft_ce(ml_logits.T, pos.T))
-    sim = torch.einsum("bgp,tp->bgt", groups, prompts) if flat or distinct else None  # [B, G, U]
-    fl = flatness(sim, pos, occupied, s) if flat else torch.zeros(())
-    di = distinctness(sim, pos, occupied, s) if distinct else torch.zeros(())
-    sh = assignment_entropy(softs) if sharpen else torch.zeros(())
-    sp = assignment_spread(softs, spread) if spread else torch.zeros(())
-    af = affinity(softs, tokens, affine) if affine is not None else torch.zeros(())
-    rp = repulsion(softs) if repel else torch.zeros(())
-    return itc, ml, fl, di, sh, sp, af, rp
+    out["ml"] = 0.5 * (soft_ce(ml_logits[has], pos[has]) + soft_ce(ml_logits.T, pos.T))
+    sim = torch.einsum("bgp,tp->bgt", groups, prompts) if named else None  # [B, G, U]
+    if "flat" in extra:
+        out["flat"] = flatness(sim, pos, occupied, s)
+    if "dist" in extra:
+        out["dist"] = distinctness(sim, pos, occupied, s)
+    if "ent" in extra:
+        out["ent"] = assignment_entropy(softs)
+    if "spr" in extra:
+        out["spr"] = assignment_spread(softs, spread_groups)
+    if "aff" in extra:
+        out["aff"] = affinity(softs, tokens, affinity_shift)
+    if "rep" in extra:
+        out["rep"] = repulsion(softs)
+    return out
 
 
 def init_from(model, folder):
@@ -420,6 +427,10 @@ def main():
                     "rng": torch.get_rng_state()}, tmp)
         os.replace(tmp, ckpt)  # never leave a half-written checkpoint
 
+    # each loss term's weight; a term with weight 0 is not computed
+    weights = {"itc": 1.0, "ml": args.ml_weight, "flat": args.flat_weight, "dist": args.distinct_weight,
+               "ent": args.sharpen_weight, "spr": args.spread_weight, "aff": args.affinity_weight,
+               "rep": args.repel_weight}
     t0, first = time.time(), step
     end = min(args.steps, args.stop_at or args.steps)
     while step < end:
@@ -429,20 +440,17 @@ def main():
             g["lr"] = lr
         model.train()
         pixels, ids, pos = batch(step, args.batch, tok, context, config["vision_config"]["image_size"])
-        itc, ml, fl, di, sh, sp, af, rp = losses(model, pixels, ids, pos, args.pool_itc, args.pool_ml,
-                                             args.flat_weight > 0, args.distinct_weight > 0, args.sharpen_weight > 0,
-                                             args.spread_groups if args.spread_weight > 0 else 0,
-                                             args.affinity_shift if args.affinity_weight > 0 else None,
-                                             args.repel_weight > 0)
+        terms = losses(model, pixels, ids, pos, args.pool_itc, args.pool_ml,
+                       [name for name, w in weights.items() if w > 0 and name not in ("itc", "ml")],
+                       args.spread_groups, args.affinity_shift)
         opt.zero_grad(set_to_none=True)
-        (itc + args.ml_weight * ml + args.flat_weight * fl + args.distinct_weight * di
-         + args.sharpen_weight * sh + args.spread_weight * sp + args.affinity_weight * af
-         + args.repel_weight * rp).backward()
+        sum(weights[name] * term for name, term in terms.items()).backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
         opt.step()
         step += 1
         progress(step, args.steps, t0, first,
-                 f"itc {itc.item():.3f} ml {ml.item():.3f} flat {fl.item():.3f} dist {di.item():.3f} ent {sh.item():.2f} spr {sp.item():.2f} aff {af.item():.3f} rep {rp.item():.2f} T {model.scale().item():.1f} lr {lr:.1e}")
+                 " ".join(f"{name} {term.item():.3f}" for name, term in terms.items())
+                 + f" T {model.scale().item():.1f} lr {lr:.1e}")
         if step % args.ckpt_every == 0 or step == end:
             save()
         if args.eval_every and (step % args.eval_every == 0 or step == end):
