@@ -44,13 +44,20 @@ def evaluate(model, tok, n=500, bg_thresh=0.9, seed=EVAL_SEED, by="shape"):
         top = 1 + int((image[0] @ labels.T).argmax())
         base = np.where(gt > 0, top, 0)
         for name, p in (("groupvit", pred), ("top_label", base)):
-            conf[name] += np.bincount(gt.ravel() * K + p.ravel(), minlength=K * K).reshape(K, K)
-    out = {}
-    for name, c in conf.items():
-        inter = np.diag(c)
-        union = c.sum(0) + c.sum(1) - inter
-        out[name] = inter / np.maximum(union, 1)
-    return out
+            conf[name] += confusion(gt, p, K)
+    return {name: iou(c) for name, c in conf.items()}
+
+
+def confusion(gt, pred, k):
+    """[k, k] counts of (true class, predicted class) over the pixels of two class maps."""
+    return np.bincount(gt.ravel() * k + pred.ravel(), minlength=k * k).reshape(k, k)
+
+
+def iou(conf):
+    """Per-class IoU from a confusion matrix; a class absent from both counts 0."""
+    inter = np.diag(conf)
+    union = conf.sum(0) + conf.sum(1) - inter
+    return inter / np.maximum(union, 1)
 
 
 def report(results, classes=CLASSES):

@@ -24,7 +24,7 @@ import torch
 import torch.nn.functional as F
 
 import world
-from eval import EVAL_SEED
+from eval import EVAL_SEED, confusion, iou
 from model import GroupViT, load_hf
 
 K = 1 + len(world.SHAPES)
@@ -40,13 +40,8 @@ def load(path):
 
 
 def miou(pairs):
-    """pairs: (prediction, ground truth) class maps -> mean IoU over the K classes."""
-    inter, union = np.zeros(K), np.zeros(K)
-    for pred, gt in pairs:
-        for c in range(K):
-            inter[c] += ((pred == c) & (gt == c)).sum()
-            union[c] += ((pred == c) | (gt == c)).sum()
-    return float((inter / np.maximum(union, 1)).mean())
+    """pairs: (prediction, ground truth) class maps -> mean IoU over the K classes, as eval.py."""
+    return float(iou(sum(confusion(gt, pred, K) for pred, gt in pairs)).mean())
 
 
 def name_by_majority(group_map, gt):
@@ -70,7 +65,7 @@ def probe(model, n):
     size = model.config["vision_config"]["image_size"]
     block = next(s.downsample for s in model.vision_model.encoder.stages if s.num_group_tokens)
     queries = []
-    block.assign.q_proj.register_forward_hook(lambda mod, inp, out: queries.append(out[0]))
+    hook = block.assign.q_proj.register_forward_hook(lambda mod, inp, out: queries.append(out[0]))
     oracle, perfect, separated, multi, twins = [], [], 0, 0, []
     for i in range(n):
         img, _, gt = world.scene(EVAL_SEED, i, with_mask=True)
@@ -91,6 +86,7 @@ def probe(model, n):
         q = queries[-1]
         dist = torch.cdist(q, q) / q.norm(dim=-1).mean()
         twins.append(int(((dist < 0.01).sum(dim=1) > 1).sum()))
+    hook.remove()
     return {"oracle": miou(oracle), "perfect": miou(perfect), "separated": separated / max(multi, 1),
             "multi": multi, "twins": float(np.mean(twins))}
 
