@@ -140,7 +140,7 @@ def occupied_groups(hards):
     return own
 
 
-def flatness(sim, pos, occupied, scale):
+def flatness(sim, pos, occupied, scale, spared=None):
     """How far, in nats, the label distribution of the groups that name nothing
     is from uniform. Each noun of the caption is owned by the occupied group
     that matches its prompt best; every other occupied group (the background,
@@ -149,17 +149,45 @@ def flatness(sim, pos, occupied, scale):
     towards the shape in its scene gets that shape with high confidence. The
     owners are found by the model's own similarities, from the caption's nouns,
     never from pixel labels. sim [B, G, U]: cosine of each group with each
-    noun prompt; pos [B, U]; occupied [B, G] -> scalar."""
+    noun prompt; pos [B, U]; occupied [B, G]; spared [B, G] (optional): groups
+    also exempt, the owners' fragments of kin_groups -> scalar."""
     owner = sim.detach().masked_fill(~occupied[:, :, None], float("-inf")).argmax(dim=1)  # [B, U]
     owns = torch.zeros_like(occupied)
     b, u = pos.nonzero(as_tuple=True)
     owns[b, owner[b, u]] = True
-    rest = occupied & ~owns
+    rest = occupied & ~owns if spared is None else occupied & ~owns & ~spared
     if not rest.any():
         return sim.sum() * 0
     logp = F.log_softmax(scale.detach() * sim, dim=-1)  # the scale stays the contrastive losses' business
     kl = -logp.mean(dim=-1) - math.log(sim.shape[-1])  # KL(uniform || p) per group
     return kl[rest].mean()
+
+
+def kin_groups(sim, pos, occupied, hards, tokens, shift):
+    """[B, U, G] bool: for each noun of the caption, the occupied groups other
+    than its owner (the group that matches its prompt best) whose image tokens
+    look like the owner's: the cosine of the two groups' mean token features
+    (the last grouping stage's tokens, detached, as affinity's) above `shift`.
+    A split object's other fragments, in the hope of it, rather than the
+    background: the image's own features tell them apart, no pixel label.
+    sim [B, G, U], pos [B, U], occupied [B, G], hards and tokens as losses'."""
+    owner = sim.detach().masked_fill(~occupied[:, :, None], float("-inf")).argmax(dim=1)  # [B, U]
+    x = F.normalize(tokens[-1].detach(), dim=-1)  # [B, N, C]
+    feat = F.normalize(hards[-1].detach() @ x, dim=-1)  # [B, G, C]: each group's mean token direction
+    own = torch.gather(feat, 1, owner[:, :, None].expand(-1, -1, feat.shape[-1]))  # [B, U, C]
+    kin = (own @ feat.transpose(1, 2) > shift) & occupied[:, None, :] & (pos > 0)[:, :, None]
+    return kin.scatter(2, owner[:, :, None], False)
+
+
+def fragment_naming(sim, kin, scale):
+    """Cross-entropy, over the batch's noun prompts, of each kin group's label
+    distribution (the decode's softmax) against its owner's noun: the credit
+    the multi-label loss gives only the best group, extended to the fragments
+    of the same object. sim [B, G, U], kin [B, U, G] -> scalar."""
+    b, u, g = kin.nonzero(as_tuple=True)
+    if len(b) == 0:
+        return sim.sum() * 0
+    return -F.log_softmax(scale.detach() * sim, dim=-1)[b, g, u].mean()
 
 
 def distinctness(sim, pos, occupied, scale):
@@ -172,6 +200,29 @@ def distinctness(sim, pos, occupied, scale):
     q = (scale.detach() * sim).masked_fill(~occupied[:, None, :], float("-inf")).softmax(dim=-1)
     q = q * pos[:, :, None]  # only the caption's own nouns
     overlap = torch.einsum("bug,bvg->buv", q, q)  # [B, U, U]
+    pairs = pos[:, :, None] * pos[:, None, :] * (1 - torch.eye(pos.shape[1]))
+    if pairs.sum() == 0:
+        return sim.sum() * 0
+    return (overlap * pairs).sum() / pairs.sum()
+
+
+def claimed_overlap(sim, pos, occupied, scale, hards):
+    """How much two nouns of one caption claim the same patches: each noun
+    picks groups by a softmax over the image's occupied groups (as in
+    distinctness), and so claims the patches those groups own (the hard
+    assignments, chained stage by stage, with their straight-through
+    gradient); the term is the cosine of two nouns' claims, averaged over the
+    pairs of nouns of each caption. Unlike distinctness, it cannot be met by
+    splitting a mixed object at random over twin groups: n look-alike groups
+    that each hold a bit of both shapes give both nouns the same claim, and a
+    cosine of 1. sim [B, G, U], pos [B, U], occupied [B, G], hards as
+    occupied_groups -> scalar."""
+    q = (scale.detach() * sim.transpose(1, 2)).masked_fill(~occupied[:, None, :], float("-inf")).softmax(dim=-1)
+    member = hards[0]  # [B, G_0, N]
+    for h in hards[1:]:
+        member = h @ member  # [B, G_s, N]
+    claim = F.normalize(q @ member, dim=-1)  # [B, U, N]
+    overlap = claim @ claim.transpose(1, 2)  # [B, U, U]
     pairs = pos[:, :, None] * pos[:, None, :] * (1 - torch.eye(pos.shape[1]))
     if pairs.sum() == 0:
         return sim.sum() * 0
@@ -242,13 +293,13 @@ def repulsion(softs, cap=1.0):
 
 
 def losses(model, pixels, ids, pos, pool_itc="mean", pool_ml="mean", extra=(), spread_groups=4.0,
-           affinity_shift=0.5):
+           affinity_shift=0.5, fragment_shift=0.5):
     """-> {name: scalar}: "itc" and "ml" always, and each term named in `extra`
-    (of "flat", "dist", "ent", "spr", "aff", "rep"; train.py passes those with a
+    (of "flat", "dist", "claim", "frag", "ent", "spr", "aff", "rep"; train.py passes those with a
     weight above 0)."""
     B = pixels.shape[0]
     image, groups, softs, hards, tokens = model.encode_image(pixels, with_tokens=True)
-    named = {"flat", "dist"} & set(extra)  # the terms that judge groups by the caption's nouns
+    named = {"flat", "dist", "claim", "frag"} & set(extra)  # the terms that judge groups by the caption's nouns
     occupied = occupied_groups(hards) if named or {"occupied", "soft"} & {pool_itc, pool_ml} else None
     text = model.encode_text(ids)  # captions and prompts share one pass (one BatchNorm batch), as officially
     caption, prompts = text[:B], text[B:]
@@ -260,10 +311,15 @@ def losses(model, pixels, ids, pos, pool_itc="mean", pool_ml="mean", extra=(), s
     ml_logits = s * similarity(image, groups, prompts, pool_ml, occupied)  # [B, U]
     out["ml"] = 0.5 * (soft_ce(ml_logits[has], pos[has]) + soft_ce(ml_logits.T, pos.T))
     sim = torch.einsum("bgp,tp->bgt", groups, prompts) if named else None  # [B, G, U]
-    if "flat" in extra:
-        out["flat"] = flatness(sim, pos, occupied, s)
+    kin = kin_groups(sim, pos, occupied, hards, tokens, fragment_shift) if "frag" in extra else None
+    if "frag" in extra:
+        out["frag"] = fragment_naming(sim, kin, s)
+    if "flat" in extra:  # an object's fragments are not background: with "frag", they are spared
+        out["flat"] = flatness(sim, pos, occupied, s, None if kin is None else kin.any(dim=1))
     if "dist" in extra:
         out["dist"] = distinctness(sim, pos, occupied, s)
+    if "claim" in extra:
+        out["claim"] = claimed_overlap(sim, pos, occupied, s, hards)
     if "ent" in extra:
         out["ent"] = assignment_entropy(softs)
     if "spr" in extra:
@@ -354,6 +410,14 @@ def main():
     ap.add_argument("--distinct-weight", type=float, default=3.0,
                     help="weight of the distinctness term: two nouns of one caption should be named by "
                          "different groups (0: the paper, which has no such term)")
+    ap.add_argument("--claim-weight", type=float, default=0.0,
+                    help="weight of the claimed-overlap term: two nouns of one caption should claim different "
+                         "patches, through the groups that name them (0: the paper, which has no such term)")
+    ap.add_argument("--fragment-weight", type=float, default=0.0,
+                    help="weight of the fragment term: groups whose tokens look like a noun's owner's are named "
+                         "that noun too, and spared by the flatness term (0: the paper, which has no such term)")
+    ap.add_argument("--fragment-shift", type=float, default=0.5,
+                    help="cosine of mean token features above which a group counts as the owner's fragment")
     ap.add_argument("--sharpen-weight", type=float, default=0.0,
                     help="weight of the soft assignment's entropy, so that the map the decode reads "
                          "leads by more than the training noise (0: the paper, which has no such term)")
@@ -429,7 +493,7 @@ def main():
 
     # each loss term's weight; a term with weight 0 is not computed
     weights = {"itc": 1.0, "ml": args.ml_weight, "flat": args.flat_weight, "dist": args.distinct_weight,
-               "ent": args.sharpen_weight, "spr": args.spread_weight, "aff": args.affinity_weight,
+               "claim": args.claim_weight, "frag": args.fragment_weight, "ent": args.sharpen_weight, "spr": args.spread_weight, "aff": args.affinity_weight,
                "rep": args.repel_weight}
     t0, first = time.time(), step
     end = min(args.steps, args.stop_at or args.steps)
@@ -442,7 +506,7 @@ def main():
         pixels, ids, pos = batch(step, args.batch, tok, context, config["vision_config"]["image_size"])
         terms = losses(model, pixels, ids, pos, args.pool_itc, args.pool_ml,
                        [name for name, w in weights.items() if w > 0 and name not in ("itc", "ml")],
-                       args.spread_groups, args.affinity_shift)
+                       args.spread_groups, args.affinity_shift, args.fragment_shift)
         opt.zero_grad(set_to_none=True)
         sum(weights[name] * term for name, term in terms.items()).backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)

@@ -1,4 +1,7 @@
 """The pooling of groups against texts, and the losses built on it."""
+import math
+
+import pytest
 import torch
 import torch.nn.functional as F
 
@@ -184,3 +187,78 @@ def test_soft_pool_shares_credit_among_near_best_groups_only():
     empty = torch.tensor([[True, True, False]])
     far = torch.tensor([[[0.0, 1.0], [0.0, 1.0], [1.0, 0.0]]])
     assert similarity(None, far, text, "soft", empty, temp=0.02).item() < 0.1
+
+
+def test_claimed_overlap_sees_through_twin_groups_that_distinctness_does_not():
+    from train import claimed_overlap, distinctness
+    prompts = torch.eye(3)
+    scale = torch.tensor(50.0)
+    pos = torch.tensor([[1.0, 1.0, 0.0]])  # the caption names nouns 0 and 1
+    occupied = torch.ones(1, 4, dtype=torch.bool)
+    # four patches: 0 and 1 are one shape, 2 and 3 another
+    # twins: groups 0-2 each hold a patch of both shapes and name both alike;
+    # group 3 holds patch 3 and names noun 2
+    twins = F.normalize(torch.tensor([[[1.0, 1.0, 0.0], [1.0, 1.0, 0.0], [1.0, 1.0, 0.0], [0.0, 0.0, 1.0]]]), dim=-1)
+    mixed = torch.tensor([[[1.0, 0.0, 0.0, 0.0], [0.0, 1.0, 0.0, 0.0], [0.0, 0.0, 1.0, 0.0], [0.0, 0.0, 0.0, 1.0]]])
+    sim = group_prompt_sim(twins, prompts)
+    # distinctness is fooled: each noun spreads over three groups, a 1-in-3 overlap
+    assert abs(distinctness(sim, pos, occupied, scale).item() - 1 / 3) < 1e-3
+    # the nouns claim the same patches through those groups: a cosine of 1
+    assert claimed_overlap(sim, pos, occupied, scale, [mixed]).item() > 0.999
+    # one pure group per shape, each naming its own noun: nothing in common
+    pure = F.normalize(torch.tensor([[[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0], [0.0, 0.0, 1.0]]]), dim=-1)
+    owns = torch.tensor([[[1.0, 1.0, 0.0, 0.0], [0.0, 0.0, 1.0, 1.0], [0.0] * 4, [0.0] * 4]])
+    assert claimed_overlap(group_prompt_sim(pure, prompts), pos, occupied, scale, [owns]).item() < 1e-6
+    # a caption with one noun has no pair to judge
+    assert claimed_overlap(sim, torch.tensor([[1.0, 0.0, 0.0]]), occupied, scale, [mixed]).item() == 0.0
+
+
+def test_claimed_overlap_chains_the_stages():
+    from train import claimed_overlap
+    prompts = torch.eye(2)
+    pos = torch.tensor([[1.0, 1.0]])
+    occupied = torch.ones(1, 2, dtype=torch.bool)
+    # a soft scale, so that each noun claims some of both final groups and the
+    # groups' sizes (in patches, through the chain) matter
+    sim = group_prompt_sim(F.normalize(torch.tensor([[[1.0, 0.2], [0.2, 1.0]]]), dim=-1), prompts)
+    scale = torch.tensor(2.0)
+    first = torch.tensor([[[1.0, 1.0, 0.0, 0.0], [0.0, 0.0, 1.0, 0.0], [0.0, 0.0, 0.0, 1.0]]])  # 4 patches -> 3 groups
+    apart = torch.tensor([[[1.0, 0.0, 0.0], [0.0, 1.0, 1.0]]])  # -> final groups of patches {0,1} and {2,3}
+    lopsided = torch.tensor([[[1.0, 1.0, 0.0], [0.0, 0.0, 1.0]]])  # -> {0,1,2} and {3}
+    for second in (apart, lopsided):
+        chained = claimed_overlap(sim, pos, occupied, scale, [first, second]).item()
+        assert abs(chained - claimed_overlap(sim, pos, occupied, scale, [second @ first]).item()) < 1e-6
+    assert claimed_overlap(sim, pos, occupied, scale, [first, apart]).item() != pytest.approx(
+        claimed_overlap(sim, pos, occupied, scale, [first, lopsided]).item(), abs=1e-3)
+    # the gradient reaches the assignment (straight-through in training)
+    hard = first.clone().requires_grad_()
+    claimed_overlap(sim, pos, occupied, scale, [hard, lopsided]).backward()
+    assert hard.grad.abs().sum() > 0
+
+
+def test_kin_groups_are_the_owners_look_alikes_and_flatness_spares_them():
+    from train import flatness, fragment_naming, kin_groups
+    prompts = torch.eye(3)
+    scale = torch.tensor(50.0)
+    pos = torch.tensor([[1.0, 0.0, 0.0]])  # the caption names noun 0
+    occupied = torch.tensor([[True, True, True, False]])
+    # group 0 owns noun 0; group 1 is flat but holds tokens like group 0's (a
+    # fragment); group 2 is flat and holds other tokens (background); 3 is empty
+    groups = F.normalize(torch.tensor([[[1.0, 0.0, 0.0], [1.0, 1.0, 1.0], [1.0, 1.0, 1.0], [1.0, 0.0, 0.0]]]), dim=-1)
+    sim = group_prompt_sim(groups, prompts)
+    tokens = [torch.tensor([[[1.0, 0.0], [0.9, 0.1], [1.0, 0.1], [0.0, 1.0], [0.1, 1.0]]])]
+    hards = [torch.tensor([[[1.0, 1.0, 0.0, 0.0, 0.0], [0.0, 0.0, 1.0, 0.0, 0.0],
+                            [0.0, 0.0, 0.0, 1.0, 1.0], [0.0] * 5]])]
+    kin = kin_groups(sim, pos, occupied, hards, tokens, shift=0.5)
+    assert kin.tolist() == [[[False, True, False, False], [False] * 4, [False] * 4]]
+    # naming the fragment its noun: the term is the fragment's cross-entropy,
+    # log 3 for a flat group over three prompts
+    assert abs(fragment_naming(sim, kin, scale).item() - math.log(3)) < 1e-4
+    # flatness judges groups 1 and 2 without sparing (both are flat: zero),
+    # so compare on a fragment that leans towards noun 0, as it should
+    leaning = F.normalize(torch.tensor([[[1.0, 0.0, 0.0], [1.0, 0.3, 0.3], [1.0, 1.0, 1.0], [1.0, 0.0, 0.0]]]), dim=-1)
+    sim = group_prompt_sim(leaning, prompts)
+    assert flatness(sim, pos, occupied, scale).item() > 0.1
+    assert flatness(sim, pos, occupied, scale, spared=kin.any(dim=1)).item() < 1e-6
+    # a caption without the noun has no kin
+    assert not kin_groups(sim, torch.zeros(1, 3), occupied, hards, tokens, shift=0.5).any()
