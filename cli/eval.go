@@ -27,10 +27,11 @@ type evalIndex struct {
 
 // evalReport is what `groupvit eval --json` writes.
 type evalReport struct {
-	Model   string               `json:"model"`
-	Images  int                  `json:"images"`
-	Classes []string             `json:"classes"`
-	Methods map[string]evalScore `json:"methods"`
+	Model    string               `json:"model"`
+	Images   int                  `json:"images"`
+	BgThresh float32              `json:"bg_thresh"`
+	Classes  []string             `json:"classes"`
+	Methods  map[string]evalScore `json:"methods"`
 }
 
 type evalScore struct {
@@ -186,7 +187,8 @@ func evalCmd(ctx context.Context, e *env, args []string) error {
 			fmt.Fprintf(e.stderr, "groupvit: %d/%d scenes\n", i+1, len(items))
 		}
 	}
-	rep := evalReport{Model: m.name, Images: len(items), Classes: append([]string{"background"}, names...), Methods: map[string]evalScore{}}
+	bg, _ := lf.threshold(m)
+	rep := evalReport{Model: m.name, Images: len(items), BgThresh: bg, Classes: append([]string{"background"}, names...), Methods: map[string]evalScore{}}
 	order := []string{"groupvit"}
 	rep.Methods["groupvit"] = methods[0].conf.score()
 	rep.Methods["top-label"] = topLabel.score()
@@ -195,7 +197,8 @@ func evalCmd(ctx context.Context, e *env, args []string) error {
 		rep.Methods["untrained"] = methods[1].conf.score()
 		order = append(order, "untrained")
 	}
-	fmt.Fprintf(e.stdout, "zero-shot segmentation on %d scenes of %s (IoU %%)\n%-12s", len(items), *data, "class")
+	fmt.Fprintf(e.stdout, "zero-shot segmentation on %d scenes of %s (IoU %%; background threshold %g)\n%-12s",
+		len(items), *data, rep.BgThresh, "class")
 	for _, o := range order {
 		fmt.Fprintf(e.stdout, " %10s", o)
 	}

@@ -27,13 +27,15 @@ type labelFlags struct {
 	topK       int
 	embeddings string
 	noCache    bool
+	fs         *pflag.FlagSet // to tell a --bg-thresh given from its default
 }
 
 func (l *labelFlags) register(fs *pflag.FlagSet) {
+	l.fs = fs
 	fs.StringVar(&l.list, "labels", "", `comma-separated words or phrases to segment, e.g. "person,dog,red car"`)
 	fs.StringVar(&l.file, "labels-file", "", "file with one label per line (# starts a comment)")
 	fs.StringArrayVar(&l.templates, "template", nil, `prompt template with {} for the label (repeat to average several; default "a photo of a {}.")`)
-	fs.Float32Var(&l.bgThresh, "bg-thresh", 0.9, "background threshold: pixels whose best label score is below it are background")
+	fs.Float32Var(&l.bgThresh, "bg-thresh", 0.9, "background threshold: pixels whose best label score is below it are background (default: the model's calibrated one if its config.json has it, else the official 0.9)")
 	fs.IntVar(&l.topK, "topk", 5, "keep only the K labels most similar to the whole image (0: all)")
 	fs.StringVar(&l.embeddings, "label-embeddings", "", "precomputed label embeddings (from embed-labels) instead of running the text encoder")
 	fs.BoolVar(&l.noCache, "no-cache", false, "do not read or write the label-embedding cache")
@@ -71,7 +73,8 @@ func (l *labelFlags) names() ([]string, error) {
 // segmenter builds the Segmenter for a loaded model and these flags.
 func (l *labelFlags) segmenter(e *env, m *loadedModel, opt segment.Options) (*segment.Segmenter, error) {
 	opt.Templates = l.templates
-	opt.Match = labels.MatchOptions{BgThresh: l.bgThresh, TopK: l.topK}
+	bg, _ := l.threshold(m)
+	opt.Match = labels.MatchOptions{BgThresh: bg, TopK: l.topK}
 	opt.ModelID = m.id
 	if !l.noCache {
 		opt.Cache = labels.Cache{Dir: cacheDir(e)}
@@ -92,6 +95,16 @@ func (l *labelFlags) segmenter(e *env, m *loadedModel, opt segment.Options) (*se
 		opt.Templates = f.Templates
 	}
 	return segment.New(m.engine, m.tok, opt)
+}
+
+// threshold is the background threshold for model m: --bg-thresh when
+// given, else the one the model was calibrated for (calibrated true), else
+// the official 0.9.
+func (l *labelFlags) threshold(m *loadedModel) (t float32, calibrated bool) {
+	if (l.fs == nil || !l.fs.Changed("bg-thresh")) && m.cfg.BgThresh > 0 {
+		return float32(m.cfg.BgThresh), true
+	}
+	return l.bgThresh, false
 }
 
 func (l *labelFlags) template() string {
@@ -169,7 +182,13 @@ func runCmd(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	textTime := time.Since(t0)
-	fmt.Fprintf(e.stderr, "groupvit: %s on %s, labels %s\n", m.engine.Name(), m.name, joinQuoted(names))
+	bg, calibrated := lf.threshold(m)
+	from := ""
+	if calibrated {
+		from = " (the model's calibrated one)"
+	}
+	fmt.Fprintf(e.stderr, "groupvit: %s on %s, labels %s, background threshold %g%s\n", m.engine.Name(), m.name,
+		joinQuoted(names), bg, from)
 	if isLive {
 		return runLive(ctx, e, &live, paths, *loop, *out, seg, lf.template(), *alpha)
 	}

@@ -4,10 +4,11 @@
 #   make train         the shipped model: train-v3, copied into models/default (resumable: rerun it)
 #   make train-v1      the first run, the paper's recipe (the default until the third run)
 #   make train-v2      the second run, which the third starts from (train/README.md)
-#   make train-v3      the third run: one grouping stage, two extra terms
+#   make train-v3      the third run: one grouping stage, extra terms, a calibrated background threshold
 #   make train-smoke   a few steps, exported to $(TRAIN_SMOKE_DIR), with 8 eval scenes
 #   make train-test    pytest train/tests (fixture match, generator, tokenizer, smoke)
 #   make train-evalset 500 held-out scenes + masks for `groupvit eval`
+#   make train-valset  500 validation scenes (seed 3), for train/calibrate.py
 #   make train-eval    the shipped model scored by the Go binary on them, with baselines
 #   make train-samples the demo scenes in testdata/scenes
 #
@@ -19,6 +20,7 @@ TRAIN_PY        ?= /usr/bin/python3
 TRAIN_V1_RUN    ?= train/runs/v1
 TRAIN_SMOKE_DIR ?= $(or $(TMPDIR),/tmp)/groupvit-train-smoke
 TRAIN_EVAL_DIR  ?= $(OUT)/evalset
+TRAIN_VAL_DIR   ?= $(OUT)/valset
 TRAIN_TEST      := train-test train-smoke
 TRAIN_APT       := python3-torch python3-numpy python3-pil python3-pytest libopenblas0-openmp
 # nice: training shares the machine with whatever else runs on it
@@ -26,7 +28,7 @@ TRAIN_NICE      ?= nice -n 10
 TRAIN_THREADS   ?= 2
 SUDO            := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: train-deps train train-v1 train-v2 train-v3 train-smoke train-test train-evalset train-eval train-samples
+.PHONY: train-deps train train-v1 train-v2 train-v3 train-smoke train-test train-evalset train-valset train-eval train-samples
 
 # libopenblas0-openmp matters: without it libblas.so.3 is the reference BLAS and
 # a training step is ~8x slower.
@@ -69,14 +71,14 @@ train-v2: train-deps
 	cd train && $(TRAIN_NICE) $(TRAIN_PY) train.py $(TRAIN_V2_COMMON) --threads $(TRAIN_THREADS) --steps 20000 --stop-at 16000 \
 		--ml-weight 4 --gumbel-scale 0.1 --pool-itc occupied --pool-ml occupied --export ../$(TRAIN_V2_RUN)/hf --half
 
-# The third run, the shipped model, replayed as it was trained (~2.2 h on the
+# The third run, the shipped model, replayed as it was trained (~2.9 h on the
 # 2 cores after train-v2's 2.2 h). It starts from the second run's weights with one
 # grouping stage instead of two (--init copies every tensor whose name and
 # shape match), pools only occupied groups, then adds the flatness term
 # (phase a2) and the distinctness term (a3); phases b, c and d are fresh
 # schedules (7000, 4000 and 3000 steps), each from the weights before it, with
-# the distinctness term weighted 3; phase d at a third of the learning rate.
-# float16 weights, 4.9 MB.
+# the distinctness term weighted 3; phase d at a third of the learning rate;
+# phases e and f below. float16 weights, 4.9 MB.
 TRAIN_V3_RUN    ?= train/runs/v3
 TRAIN_V3_COMMON := --image-size 128 --patch 16 --width 128 --heads 4 --depths 4,3 --groups 16,0 --batch 64 \
 	--pool-itc occupied --pool-ml occupied --ml-weight 4 --gumbel-scale 0.1
@@ -85,7 +87,16 @@ TRAIN_V3_A      := --out ../$(TRAIN_V3_RUN)/a --init ../$(TRAIN_V2_RUN)/hf $(TRA
 # phases b, c and d: the same recipe (their own lr), each a fresh schedule from the phase before
 TRAIN_V3_LATE   := $(TRAIN_V3_COMMON) --flat-weight 1 --distinct-weight 3 --warmup 200 --eval-every 1000 --eval-n 100
 TRAIN_V3_B      := --out ../$(TRAIN_V3_RUN)/b --init ../$(TRAIN_V3_RUN)/a/hf $(TRAIN_V3_LATE) --lr 3e-4 --steps 7000
-train-v3: train-v2
+# Phases e and f split the shapes that phase d's groups merge (train/README.md,
+# "Phases e and f"): e redraws the grouping block's token-mixing MLP and adds
+# the affinity term; f adds the fragment term. Then the background threshold
+# is calibrated on validation scenes (seed 3) and stored in config.json.
+TRAIN_V3_SPLIT  := $(TRAIN_V3_LATE) --affinity-weight 8 --affinity-shift 0.6
+TRAIN_V3_E      := --out ../$(TRAIN_V3_RUN)/e --init ../$(TRAIN_V3_RUN)/d/hf $(TRAIN_V3_SPLIT) --reset-mixers \
+	--lr 2e-4 --steps 2500
+TRAIN_V3_F      := --out ../$(TRAIN_V3_RUN)/f --init ../$(TRAIN_V3_RUN)/e/hf $(TRAIN_V3_SPLIT) \
+	--fragment-weight 1 --fragment-shift 0.6 --lr 1e-4 --steps 2000
+train-v3: train-v2 build
 	cd train && $(TRAIN_NICE) $(TRAIN_PY) train.py $(TRAIN_V3_A) --threads $(TRAIN_THREADS) --stop-at 600 --flat-weight 0 --distinct-weight 0
 	cd train && $(TRAIN_NICE) $(TRAIN_PY) train.py $(TRAIN_V3_A) --threads 1 --stop-at 1400 --flat-weight 1 --distinct-weight 0
 	cd train && $(TRAIN_NICE) $(TRAIN_PY) train.py $(TRAIN_V3_A) --threads 1 --flat-weight 1 --distinct-weight 1 \
@@ -95,7 +106,11 @@ train-v3: train-v2
 	cd train && $(TRAIN_NICE) $(TRAIN_PY) train.py --out ../$(TRAIN_V3_RUN)/c --init ../$(TRAIN_V3_RUN)/b/hf $(TRAIN_V3_LATE) \
 		--lr 3e-4 --steps 4000 --threads $(TRAIN_THREADS) --export ../$(TRAIN_V3_RUN)/c/hf --half
 	cd train && $(TRAIN_NICE) $(TRAIN_PY) train.py --out ../$(TRAIN_V3_RUN)/d --init ../$(TRAIN_V3_RUN)/c/hf $(TRAIN_V3_LATE) \
-		--lr 1e-4 --steps 3000 --threads $(TRAIN_THREADS) --export ../$(TRAIN_V3_RUN)/hf --half
+		--lr 1e-4 --steps 3000 --threads $(TRAIN_THREADS) --export ../$(TRAIN_V3_RUN)/d/hf --half
+	cd train && $(TRAIN_NICE) $(TRAIN_PY) train.py $(TRAIN_V3_E) --threads 1 --export ../$(TRAIN_V3_RUN)/e/hf --half
+	cd train && $(TRAIN_NICE) $(TRAIN_PY) train.py $(TRAIN_V3_F) --threads 1 --export ../$(TRAIN_V3_RUN)/hf --half
+	$(MAKE) train-valset
+	$(TRAIN_PY) train/calibrate.py --bin ./$(BIN) --model $(TRAIN_V3_RUN)/hf --data $(TRAIN_VAL_DIR) --write
 
 # A few steps, then the path users take: the Go binary converts the exported
 # folder and scores it on held-out scenes (CI runs this; it never retrains
@@ -105,9 +120,16 @@ train-smoke: train-deps build
 	cd train && $(TRAIN_PY) train.py --out $(TRAIN_SMOKE_DIR)/run --export $(TRAIN_SMOKE_DIR)/model \
 		--steps 4 --batch 8 --threads 1 --eval-every 4 --eval-n 4
 	cd train && $(TRAIN_PY) make_eval_set.py --out $(TRAIN_SMOKE_DIR)/evalset --n 8
+	cd train && $(TRAIN_PY) make_eval_set.py --out $(TRAIN_SMOKE_DIR)/valset --n 4 --seed 3
+	$(TRAIN_PY) train/calibrate.py --bin ./$(BIN) --model $(TRAIN_SMOKE_DIR)/model --data $(TRAIN_SMOKE_DIR)/valset \
+		--thresholds 0.4,0.6 --write
 	./$(BIN) export --checkpoint $(TRAIN_SMOKE_DIR)/model --precision int8 --calib-count 2 -o $(TRAIN_SMOKE_DIR)/model.tflite
 	./$(BIN) eval --model $(TRAIN_SMOKE_DIR)/model.tflite --engine auto --data $(TRAIN_SMOKE_DIR)/evalset --untrained=false \
 		--json $(TRAIN_SMOKE_DIR)/eval.json
+	@# the calibrated threshold travels from config.json through the .tflite export to the decode
+	t=$$($(TRAIN_PY) -c 'import json, sys; print(json.load(open(sys.argv[1]))["groupvit_edge_bg_thresh"])' \
+		$(TRAIN_SMOKE_DIR)/model/config.json) && grep -q "\"bg_thresh\": $$t," $(TRAIN_SMOKE_DIR)/eval.json || \
+		{ echo "train-smoke: the .tflite eval did not use the calibrated threshold $$t" >&2; exit 1; }
 	./$(BIN) eval --model $(TRAIN_SMOKE_DIR)/model --data $(TRAIN_SMOKE_DIR)/evalset --untrained
 	@echo "smoke model: $(TRAIN_SMOKE_DIR)/model, scenes: $(TRAIN_SMOKE_DIR)/evalset"
 
@@ -116,6 +138,10 @@ train-test: train-deps
 
 train-evalset: train-deps
 	cd train && $(TRAIN_PY) make_eval_set.py --out $(abspath $(TRAIN_EVAL_DIR)) --n 500
+
+# Validation scenes (seed 3): neither training (seed 0) nor the test scores (seed 1) use them.
+train-valset: train-deps
+	cd train && $(TRAIN_PY) make_eval_set.py --out $(abspath $(TRAIN_VAL_DIR)) --n 500 --seed 3
 
 # The Go-side numbers of the shipped model (the README's table).
 train-eval: train-evalset build

@@ -20,6 +20,13 @@ type Config struct {
 
 	Text   TextConfig   `json:"text_config"`
 	Vision VisionConfig `json:"vision_config"`
+
+	// BgThresh, when above 0, is the background threshold the model was
+	// calibrated for on held-out scenes; commands use it where --bg-thresh is
+	// not given. It is groupvit-edge's own key: Hugging Face keeps keys it
+	// does not know, and the released checkpoints have none (so they get the
+	// official 0.9).
+	BgThresh float64 `json:"groupvit_edge_bg_thresh,omitempty"`
 }
 
 // TextConfig mirrors GroupViTTextConfig.
@@ -263,6 +270,9 @@ func (c Config) Validate() error {
 	if math.IsNaN(c.LogitScaleInitValue) || math.IsInf(c.LogitScaleInitValue, 0) {
 		bad("logit_scale_init_value must be finite, got %v", c.LogitScaleInitValue)
 	}
+	if !(c.BgThresh >= 0 && c.BgThresh <= 1) {
+		bad("groupvit_edge_bg_thresh must be in [0, 1], got %v", c.BgThresh)
+	}
 
 	t := c.Text
 	positive("text_config.vocab_size", t.VocabSize)
@@ -388,6 +398,7 @@ func (c Config) EncodeJSON() ([]byte, error) {
 		TorchDType                string    `json:"torch_dtype"`
 		Text                      textOut   `json:"text_config"`
 		Vision                    visionOut `json:"vision_config"`
+		BgThresh                  float64   `json:"groupvit_edge_bg_thresh,omitempty"`
 	}{
 		Architectures:             []string{"GroupViTModel"},
 		ModelType:                 "groupvit",
@@ -399,6 +410,7 @@ func (c Config) EncodeJSON() ([]byte, error) {
 		TorchDType:                "float32",
 		Text:                      textOut{ModelType: "groupvit_text_model", TextConfig: c.Text, InitializerRange: 0.02, InitializerFactor: 1},
 		Vision:                    visionOut{ModelType: "groupvit_vision_model", VisionConfig: c.Vision, InitializerRange: 0.02, InitializerFactor: 1},
+		BgThresh:                  c.BgThresh,
 	}
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)

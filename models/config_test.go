@@ -1,7 +1,9 @@
 package models
 
 import (
+	"bytes"
 	"encoding/json"
+	"math"
 	"os"
 	"reflect"
 	"strings"
@@ -90,6 +92,31 @@ func TestParseConfigVariants(t *testing.T) {
 	}
 }
 
+func TestParseConfigReadsTheCalibratedThreshold(t *testing.T) {
+	c, err := ParseConfig([]byte(`{"groupvit_edge_bg_thresh": 0.16}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.BgThresh != 0.16 {
+		t.Errorf("groupvit_edge_bg_thresh: got %v, want 0.16", c.BgThresh)
+	}
+	b, err := c.EncodeJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back, err := ParseConfig(b); err != nil || back.BgThresh != 0.16 {
+		t.Errorf("round trip: %v, %v\n%s", back.BgThresh, err, b)
+	}
+	// a config without the key (every released checkpoint) writes none
+	b, err = DefaultConfig().EncodeJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(b, []byte("groupvit_edge")) {
+		t.Errorf("default config writes the calibration key:\n%s", b)
+	}
+}
+
 func TestConfigValidateRejects(t *testing.T) {
 	cases := []struct {
 		name   string
@@ -109,6 +136,8 @@ func TestConfigValidateRejects(t *testing.T) {
 		{"projection", func(c *Config) { c.ProjectionDim = 0 }, []string{"projection_dim"}},
 		{"mlp ratio", func(c *Config) { c.Vision.AssignMLPRatio = MLPRatio{0.001, 4} }, []string{"assign_mlp_ratio"}},
 		{"eps", func(c *Config) { c.Text.LayerNormEps = 0 }, []string{"layer_norm_eps"}},
+		{"bg thresh", func(c *Config) { c.BgThresh = 1.5 }, []string{"groupvit_edge_bg_thresh", "1.5"}},
+		{"bg thresh nan", func(c *Config) { c.BgThresh = math.NaN() }, []string{"groupvit_edge_bg_thresh"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

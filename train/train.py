@@ -36,23 +36,32 @@ the measurements behind each:
   those that training sees; it collapsed each image onto one group.
   --spread-weight/--spread-groups pair it with a floor on how many groups
   each image uses (tried, not used).
-- --affinity-weight/--affinity-shift (default 0: not used by the shipped
-  model). Tokens whose own features are alike (cosine above the shift) should
-  share a group, others not: a self-supervised term on the soft map, with
-  the features detached as the target (the STEGO idea). It splits shapes
-  the shipped model merges, but the split groups were named worse.
+- --affinity-weight/--affinity-shift (default 0; phases e and f of the
+  shipped model use 8 and 0.6). Tokens whose own features are alike (cosine
+  above the shift) should share a group, others not: a self-supervised term
+  on the soft map, with the features detached as the target (the STEGO
+  idea). It splits shapes that phase d merged, though the split groups are
+  named worse.
+- --fragment-weight/--fragment-shift (phase f of the shipped model; default
+  0). For each noun, the groups whose tokens look like its owner's (the
+  cosine of their mean token features above the shift) are its fragments:
+  named that noun too, and spared by the flatness term.
+- --claim-weight (default 0, tried, not used): two nouns of one caption
+  should claim different patches through the groups that name them; the
+  groups carved out of the background took the nouns.
 - --pool-ml soft (tried, not used): a smooth maximum over the occupied groups,
   to share a noun's credit among an object's fragments.
 - --repel-weight (default 0, tried, not used). A log barrier against groups
   whose assignment logits rank the tokens alike.
 - --reset-mixers: with --init, draw the grouping block's token-mixing MLP
-  afresh. In the shipped model 13 of the 16 groups have the same query.
+  afresh (phase e). In phase d's model 13 of the 16 groups had the same query.
 - --init: start from another run's weights (how the shipped model began from
   the second run's, with one stage instead of two; another --image-size
   resizes the position embeddings).
 
-Both extra terms find "the group that names a noun" with the model's own
-similarities to the caption's noun prompts: still no pixel label.
+The flatness, distinctness, claim and fragment terms find "the group that
+names a noun" with the model's own similarities to the caption's noun
+prompts: still no pixel label.
 
 Writes OUT/ckpt.pt every --ckpt-every steps (model + optimiser + step; rerun
 the same command to resume) and, at the end, a Hugging Face GroupViT folder

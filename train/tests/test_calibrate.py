@@ -1,0 +1,29 @@
+"""The background-threshold calibration: the best threshold wins, a tie goes
+to the higher one, and it lands in config.json without disturbing the rest."""
+import json
+
+from calibrate import KEY, best_threshold, write_threshold
+
+
+def test_best_threshold_and_ties():
+    miou = {0.1: 0.30, 0.2: 0.41, 0.5: 0.41, 0.9: 0.35}
+    asked = []
+
+    def score(t):
+        asked.append(t)
+        return miou[t]
+
+    best, scores = best_threshold(score, (0.1, 0.2, 0.5, 0.9))
+    assert asked == [0.1, 0.2, 0.5, 0.9] and scores == miou
+    assert best == 0.5  # 0.2 and 0.5 tie: the one nearer the official 0.9
+
+
+def test_write_threshold_keeps_the_config(tmp_path):
+    config = {"model_type": "groupvit", "vision_config": {"image_size": 128}}
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    write_threshold(tmp_path, 0.16)
+    got = json.loads((tmp_path / "config.json").read_text())
+    assert got == dict(config, **{KEY: 0.16})
+    write_threshold(tmp_path, 0.2)  # recalibrating replaces it
+    assert json.loads((tmp_path / "config.json").read_text())[KEY] == 0.2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["config.json"]  # no temporary file left
