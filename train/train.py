@@ -149,6 +149,27 @@ def occupied_groups(hards):
     return own
 
 
+def owners(sim, occupied):
+    """[B, U]: for each noun prompt, the occupied group that matches it best
+    (sim [B, G, U], occupied [B, G]); a choice, so no gradient."""
+    return sim.detach().masked_fill(~occupied[:, :, None], float("-inf")).argmax(dim=1)
+
+
+def group_choice(sim, occupied, scale):
+    """[B, U, G]: for each noun prompt, a softmax over the image's occupied
+    groups of their similarity to it: which group names the noun, softly."""
+    return (scale.detach() * sim.transpose(1, 2)).masked_fill(~occupied[:, None, :], float("-inf")).softmax(dim=-1)
+
+
+def mean_over_noun_pairs(overlap, pos):
+    """The mean of overlap [B, U, U] over the pairs of different nouns of each
+    caption (pos [B, U]); 0 when no caption has two nouns."""
+    pairs = pos[:, :, None] * pos[:, None, :] * (1 - torch.eye(pos.shape[1]))
+    if pairs.sum() == 0:
+        return overlap.sum() * 0
+    return (overlap * pairs).sum() / pairs.sum()
+
+
 def flatness(sim, pos, occupied, scale, spared=None):
     """How far, in nats, the label distribution of the groups that name nothing
     is from uniform. Each noun of the caption is owned by the occupied group
@@ -160,7 +181,7 @@ def flatness(sim, pos, occupied, scale, spared=None):
     never from pixel labels. sim [B, G, U]: cosine of each group with each
     noun prompt; pos [B, U]; occupied [B, G]; spared [B, G] (optional): groups
     also exempt, the owners' fragments of kin_groups -> scalar."""
-    owner = sim.detach().masked_fill(~occupied[:, :, None], float("-inf")).argmax(dim=1)  # [B, U]
+    owner = owners(sim, occupied)
     owns = torch.zeros_like(occupied)
     b, u = pos.nonzero(as_tuple=True)
     owns[b, owner[b, u]] = True
@@ -180,7 +201,7 @@ def kin_groups(sim, pos, occupied, hards, tokens, shift):
     A split object's other fragments, in the hope of it, rather than the
     background: the image's own features tell them apart, no pixel label.
     sim [B, G, U], pos [B, U], occupied [B, G], hards and tokens as losses'."""
-    owner = sim.detach().masked_fill(~occupied[:, :, None], float("-inf")).argmax(dim=1)  # [B, U]
+    owner = owners(sim, occupied)
     x = F.normalize(tokens[-1].detach(), dim=-1)  # [B, N, C]
     feat = F.normalize(hards[-1].detach() @ x, dim=-1)  # [B, G, C]: each group's mean token direction
     own = torch.gather(feat, 1, owner[:, :, None].expand(-1, -1, feat.shape[-1]))  # [B, U, C]
@@ -205,14 +226,8 @@ def distinctness(sim, pos, occupied, scale):
     prompt; for every pair of nouns of one caption, the probability that both
     pick the same group. 0 when different objects are named by different groups.
     sim [B, G, U], pos [B, U], occupied [B, G] -> scalar."""
-    sim = sim.transpose(1, 2)  # [B, U, G]
-    q = (scale.detach() * sim).masked_fill(~occupied[:, None, :], float("-inf")).softmax(dim=-1)
-    q = q * pos[:, :, None]  # only the caption's own nouns
-    overlap = torch.einsum("bug,bvg->buv", q, q)  # [B, U, U]
-    pairs = pos[:, :, None] * pos[:, None, :] * (1 - torch.eye(pos.shape[1]))
-    if pairs.sum() == 0:
-        return sim.sum() * 0
-    return (overlap * pairs).sum() / pairs.sum()
+    q = group_choice(sim, occupied, scale) * pos[:, :, None]  # only the caption's own nouns
+    return mean_over_noun_pairs(torch.einsum("bug,bvg->buv", q, q), pos)
 
 
 def claimed_overlap(sim, pos, occupied, scale, hards):
@@ -226,16 +241,12 @@ def claimed_overlap(sim, pos, occupied, scale, hards):
     that each hold a bit of both shapes give both nouns the same claim, and a
     cosine of 1. sim [B, G, U], pos [B, U], occupied [B, G], hards as
     occupied_groups -> scalar."""
-    q = (scale.detach() * sim.transpose(1, 2)).masked_fill(~occupied[:, None, :], float("-inf")).softmax(dim=-1)
+    q = group_choice(sim, occupied, scale)
     member = hards[0]  # [B, G_0, N]
     for h in hards[1:]:
         member = h @ member  # [B, G_s, N]
     claim = F.normalize(q @ member, dim=-1)  # [B, U, N]
-    overlap = claim @ claim.transpose(1, 2)  # [B, U, U]
-    pairs = pos[:, :, None] * pos[:, None, :] * (1 - torch.eye(pos.shape[1]))
-    if pairs.sum() == 0:
-        return sim.sum() * 0
-    return (overlap * pairs).sum() / pairs.sum()
+    return mean_over_noun_pairs(claim @ claim.transpose(1, 2), pos)
 
 
 def assignment_entropy(softs):
