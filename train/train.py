@@ -86,6 +86,26 @@ from text import Tokenizer, learn_bpe, nouns, prompt, write_tokenizer_files
 TRAIN_SEED = 0
 
 
+# The weighted loss terms besides the image-caption loss (weight 1): the flag
+# --NAME-weight, the term's key in losses(), the default weight (the shipped
+# recipe's, train.py's defaults) and what the term asks for.
+LOSS_TERMS = [
+    ("ml", "ml", 4.0, "multi-label loss (ITC has 1)"),
+    ("flat", "flat", 1.0, "flatness term: groups that own none of the caption's nouns prefer no noun prompt"),
+    ("distinct", "dist", 3.0, "distinctness term: two nouns of one caption should be named by different groups"),
+    ("claim", "claim", 0.0, "claimed-overlap term: two nouns of one caption should claim different patches, "
+                            "through the groups that name them"),
+    ("fragment", "frag", 0.0, "fragment term: groups whose tokens look like a noun's owner's are named that noun "
+                              "too, and spared by the flatness term"),
+    ("sharpen", "ent", 0.0, "soft assignment's entropy, so that the map the decode reads leads by more than the "
+                            "training noise"),
+    ("spread", "spr", 0.0, "spread term: each image's tokens should use --spread-groups groups; pairs with "
+                           "--sharpen-weight"),
+    ("affinity", "aff", 0.0, "affinity term: tokens with alike features share a group, others not"),
+    ("repel", "rep", 0.0, "repulsion term: no two groups' assignment logits alike"),
+]
+
+
 def build_tokenizer(folder):
     """Learn the BPE from captions of the training stream plus the prompt template,
     and write vocab.json/merges.txt. Shape names are in the captions, so each
@@ -423,37 +443,15 @@ def main():
     ap.add_argument("--pool-itc", default="occupied", choices=["mean", "max", "occupied"], help="how groups meet captions")
     ap.add_argument("--pool-ml", default="occupied", choices=["mean", "max", "occupied", "soft"],
                     help="how groups meet noun prompts (soft: a smooth maximum over occupied groups, see similarity)")
-    ap.add_argument("--ml-weight", type=float, default=4.0, help="weight of the multi-label loss (ITC has 1)")
-    ap.add_argument("--flat-weight", type=float, default=1.0,
-                    help="weight of the flatness term: groups that own none of the caption's nouns prefer no "
-                         "noun prompt (0: the paper, which has no such term)")
-    ap.add_argument("--distinct-weight", type=float, default=3.0,
-                    help="weight of the distinctness term: two nouns of one caption should be named by "
-                         "different groups (0: the paper, which has no such term)")
-    ap.add_argument("--claim-weight", type=float, default=0.0,
-                    help="weight of the claimed-overlap term: two nouns of one caption should claim different "
-                         "patches, through the groups that name them (0: the paper, which has no such term)")
-    ap.add_argument("--fragment-weight", type=float, default=0.0,
-                    help="weight of the fragment term: groups whose tokens look like a noun's owner's are named "
-                         "that noun too, and spared by the flatness term (0: the paper, which has no such term)")
-    ap.add_argument("--fragment-shift", type=float, default=0.5,
-                    help="cosine of mean token features above which a group counts as the owner's fragment")
-    ap.add_argument("--sharpen-weight", type=float, default=0.0,
-                    help="weight of the soft assignment's entropy, so that the map the decode reads "
-                         "leads by more than the training noise (0: the paper, which has no such term)")
-    ap.add_argument("--spread-weight", type=float, default=0.0,
-                    help="weight of the spread term: each image's tokens should use --spread-groups groups "
-                         "(0: the paper, which has no such term); pairs with --sharpen-weight")
+    for flag, term, default, what in LOSS_TERMS:
+        ap.add_argument(f"--{flag}-weight", type=float, default=default,
+                        help=f"weight of the {what}" + ("" if term == "ml" else " (0: the paper, which has no such term)"))
     ap.add_argument("--spread-groups", type=float, default=4.0,
                     help="how many evenly used groups per image the spread term asks for")
-    ap.add_argument("--affinity-weight", type=float, default=0.0,
-                    help="weight of the affinity term: tokens with alike features share a group, others not "
-                         "(0: the paper, which has no such term)")
     ap.add_argument("--affinity-shift", type=float, default=0.5,
                     help="feature cosine above which two tokens count as alike")
-    ap.add_argument("--repel-weight", type=float, default=0.0,
-                    help="weight of the repulsion term: no two groups' assignment logits alike "
-                         "(0: the paper, which has no such term)")
+    ap.add_argument("--fragment-shift", type=float, default=0.5,
+                    help="cosine of mean token features above which a group counts as the owner's fragment")
     ap.add_argument("--gumbel-scale", type=float, default=0.1,
                     help="scale of the Gumbel noise on the assignment logits (1: the paper's)")
     ap.add_argument("--init", help="start a new run from the weights of this Hugging Face folder: every "
@@ -512,9 +510,7 @@ def main():
         os.replace(tmp, ckpt)  # never leave a half-written checkpoint
 
     # each loss term's weight; a term with weight 0 is not computed
-    weights = {"itc": 1.0, "ml": args.ml_weight, "flat": args.flat_weight, "dist": args.distinct_weight,
-               "claim": args.claim_weight, "frag": args.fragment_weight, "ent": args.sharpen_weight, "spr": args.spread_weight, "aff": args.affinity_weight,
-               "rep": args.repel_weight}
+    weights = {"itc": 1.0} | {term: getattr(args, f"{flag}_weight") for flag, term, _, _ in LOSS_TERMS}
     t0, first = time.time(), step
     end = min(args.steps, args.stop_at or args.steps)
     while step < end:
