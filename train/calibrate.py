@@ -20,7 +20,7 @@ import subprocess
 import tempfile
 
 KEY = "groupvit_edge_bg_thresh"
-THRESHOLDS = (0.1, 0.12, 0.14, 0.16, 0.18, 0.2, 0.25, 0.3, 0.5, 0.9)
+THRESHOLDS = (0.04, 0.06, 0.08, 0.1, 0.12, 0.14, 0.16, 0.18, 0.2, 0.25, 0.3, 0.5, 0.9)
 
 
 def score_with_binary(binary, model, data):

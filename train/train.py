@@ -57,7 +57,7 @@ the measurements behind each:
   afresh (phase e). In phase d's model 13 of the 16 groups had the same query.
 - --init: start from another run's weights (how the shipped model began from
   the second run's, with one stage instead of two; another --image-size
-  resizes the position embeddings).
+  resizes the position embeddings, a smaller --patch the patch kernel too).
 
 The flatness, distinctness, claim and fragment terms find "the group that
 names a noun" with the model's own similarities to the caption's noun
@@ -375,7 +375,8 @@ def init_from(model, folder):
     """Copy into `model` every tensor of the Hugging Face folder whose name and
     shape match; the rest keep their initialisation. The patch position
     embeddings of another grid size are resized (bicubic, as the official code
-    does for other input sizes). -> how many were copied."""
+    does for other input sizes), and a patch kernel for a smaller patch is
+    made by resize_patch_kernel. -> how many were copied."""
     theirs = read_safetensors(os.path.join(folder, "model.safetensors"))
     mine = model.state_dict()
     key = "vision_model.embeddings.position_embeddings"
@@ -384,9 +385,24 @@ def init_from(model, folder):
         grid = theirs[key].float().reshape(1, old, old, -1).permute(0, 3, 1, 2)
         grid = F.interpolate(grid, size=(new, new), mode="bicubic", align_corners=False)
         theirs[key] = grid.permute(0, 2, 3, 1).reshape(1, new * new, -1)
+    key = "vision_model.embeddings.patch_embeddings.projection.weight"
+    if key in theirs and theirs[key].shape[2:] != mine[key].shape[2:]:
+        theirs[key] = resize_patch_kernel(theirs[key].float(), mine[key].shape[2])
     same = {k: v.float() for k, v in theirs.items() if k in mine and tuple(v.shape) == tuple(mine[k].shape)}
     model.load_state_dict(same, strict=False)
     return len(same)
+
+
+def resize_patch_kernel(weight, patch):
+    """A patch embedding's kernel [C, 3, p, p] made into one for patches of
+    `patch` pixels, p a multiple of it: each block of (p/patch)² weights is
+    summed, so the new kernel on an image equals the old one on that image
+    enlarged p/patch times (nearest neighbour). A finer grid starts from what
+    the coarser one learnt."""
+    f = weight.shape[2] // patch
+    if f * patch != weight.shape[2]:
+        raise ValueError(f"cannot resize a {weight.shape[2]}-pixel patch kernel to {patch} pixels")
+    return F.avg_pool2d(weight, f) * f * f
 
 
 def reset_mixers(model):

@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 
+import pytest
 import torch
 
 from model import load_hf
@@ -79,6 +80,29 @@ def test_init_resizes_position_embeddings_to_a_new_grid(tmp_path):
     got = large.state_dict()[key]
     assert got.shape == (1, 9, 32)  # 2×2 patches -> 3×3
     assert torch.allclose(got, torch.arange(32.0).expand(1, 9, 32), atol=1e-5)
+
+
+def test_init_to_a_finer_patch_sees_the_image_as_the_coarse_kernel_saw_it_enlarged(tmp_path):
+    """--init from a 16-pixel-patch model into an 8-pixel one: the new kernel
+    on an image gives what the old kernel gave on that image enlarged twice,
+    and the position embeddings follow the finer grid."""
+    import torch.nn.functional as F
+    from model import GroupViT, make_config, save_hf
+    from train import init_from, resize_patch_kernel
+    coarse, fine = (GroupViT(make_config(300, width=32, depths=(1, 1), heads=2, groups=(4, 0), out_groups=(4,),
+                                         image_size=32, patch_size=p, text_width=32)) for p in (16, 8))
+    save_hf(coarse, tmp_path)
+    assert init_from(fine, tmp_path) == len(fine.state_dict())
+    key = "vision_model.embeddings.patch_embeddings.projection"
+    old, new = (m.state_dict()[key + ".weight"] for m in (coarse, fine))
+    assert new.shape == (32, 3, 8, 8)
+    image = torch.randn(1, 3, 32, 32)
+    want = F.conv2d(F.interpolate(image, scale_factor=2, mode="nearest"), old, stride=16)
+    got = F.conv2d(image, new, stride=8)
+    assert torch.allclose(got, want, atol=1e-4)
+    assert fine.state_dict()["vision_model.embeddings.position_embeddings"].shape == (1, 16, 32)
+    with pytest.raises(ValueError, match="cannot resize a 16-pixel patch kernel to 6"):
+        resize_patch_kernel(old, 6)
 
 
 def test_reset_mixers_redraws_only_the_group_token_mixers(tmp_path):
