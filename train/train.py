@@ -51,6 +51,10 @@ the measurements behind each:
   groups carved out of the background took the nouns.
 - --pool-ml soft (tried, not used): a smooth maximum over the occupied groups,
   to share a noun's credit among an object's fragments.
+- --pool-ml named (tried, not used): a noun's group is the one the decode
+  would name it most surely (the highest probability of the noun in its
+  softmax over the prompts), not the one with the highest cosine; the
+  flatness and fragment terms follow the same choice.
 - --repel-weight (default 0, tried, not used). A log barrier against groups
   whose assignment logits rank the tokens alike.
 - --reset-mixers: with --init, draw the grouping block's token-mixing MLP
@@ -142,14 +146,16 @@ def soft_ce(logits, target):
     return -(target * F.log_softmax(logits, dim=1)).sum(dim=1).mean()
 
 
-def similarity(image, groups, text, pool, occupied=None, temp=0.02):
+def similarity(image, groups, text, pool, occupied=None, temp=0.02, scale=None):
     """[B, T] cosine similarity of images and texts. "mean" is the paper's: the
     image embedding is the projected average of its output groups. "max": an
     image matches a text as well as its best group does. "occupied": as well as
     its best group that owns at least one patch (occupied [B, G]), since
     segmentation can only show those. "soft": a smooth maximum over those
     groups (temp * logsumexp(sim / temp)), which shares the credit among the
-    groups within about `temp` of the best: the fragments of one object."""
+    groups within about `temp` of the best: the fragments of one object.
+    "named": the cosine of the group that names the text most surely, as the
+    decode names groups (choose_groups; scale: the logit scale)."""
     if pool == "mean":
         return image @ text.T
     sim = torch.einsum("bgp,tp->bgt", groups, text)
@@ -157,6 +163,8 @@ def similarity(image, groups, text, pool, occupied=None, temp=0.02):
         sim = sim.masked_fill(~occupied[:, :, None], float("-inf"))
     if pool == "soft":
         return temp * torch.logsumexp(sim / temp, dim=1)
+    if pool == "named":
+        return torch.gather(sim, 1, choose_groups(sim, occupied, scale, True)[:, None, :])[:, 0, :]
     return sim.max(dim=1).values
 
 
@@ -169,10 +177,20 @@ def occupied_groups(hards):
     return own
 
 
-def owners(sim, occupied):
-    """[B, U]: for each noun prompt, the occupied group that matches it best
-    (sim [B, G, U], occupied [B, G]); a choice, so no gradient."""
-    return sim.detach().masked_fill(~occupied[:, :, None], float("-inf")).argmax(dim=1)
+def choose_groups(sim, occupied, scale=None, by_label=False):
+    """[B, U]: for each prompt, the occupied group that matches it best (sim
+    [B, G, U], occupied [B, G]): by cosine, or by_label by the probability of
+    the prompt in the group's softmax over the prompts (scale: the logit
+    scale), which is how the decode names a group. A choice, so no gradient."""
+    score = sim.detach()
+    if by_label:
+        score = F.log_softmax(scale.detach() * score, dim=-1)
+    return score.masked_fill(~occupied[:, :, None], float("-inf")).argmax(dim=1)
+
+
+def owners(sim, occupied, scale=None, by_label=False):
+    """[B, U]: the group that owns each noun prompt, as choose_groups picks it."""
+    return choose_groups(sim, occupied, scale, by_label)
 
 
 def group_choice(sim, occupied, scale):
@@ -190,7 +208,7 @@ def mean_over_noun_pairs(overlap, pos):
     return (overlap * pairs).sum() / pairs.sum()
 
 
-def flatness(sim, pos, occupied, scale, spared=None):
+def flatness(sim, pos, occupied, scale, spared=None, by_label=False):
     """How far, in nats, the label distribution of the groups that name nothing
     is from uniform. Each noun of the caption is owned by the occupied group
     that matches its prompt best; every other occupied group (the background,
@@ -200,8 +218,9 @@ def flatness(sim, pos, occupied, scale, spared=None):
     owners are found by the model's own similarities, from the caption's nouns,
     never from pixel labels. sim [B, G, U]: cosine of each group with each
     noun prompt; pos [B, U]; occupied [B, G]; spared [B, G] (optional): groups
-    also exempt, the owners' fragments of kin_groups -> scalar."""
-    owner = owners(sim, occupied)
+    also exempt, the owners' fragments of kin_groups; by_label: owners as
+    choose_groups picks them by label -> scalar."""
+    owner = owners(sim, occupied, scale, by_label)
     owns = torch.zeros_like(occupied)
     b, u = pos.nonzero(as_tuple=True)
     owns[b, owner[b, u]] = True
@@ -213,15 +232,16 @@ def flatness(sim, pos, occupied, scale, spared=None):
     return kl[rest].mean()
 
 
-def kin_groups(sim, pos, occupied, hards, tokens, shift):
+def kin_groups(sim, pos, occupied, hards, tokens, shift, scale=None, by_label=False):
     """[B, U, G] bool: for each noun of the caption, the occupied groups other
     than its owner (the group that matches its prompt best) whose image tokens
     look like the owner's: the cosine of the two groups' mean token features
     (the last grouping stage's tokens, detached, as affinity's) above `shift`.
     A split object's other fragments, in the hope of it, rather than the
     background: the image's own features tell them apart, no pixel label.
-    sim [B, G, U], pos [B, U], occupied [B, G], hards and tokens as losses'."""
-    owner = owners(sim, occupied)
+    sim [B, G, U], pos [B, U], occupied [B, G], hards and tokens as losses';
+    scale and by_label as owners'."""
+    owner = owners(sim, occupied, scale, by_label)
     x = F.normalize(tokens[-1].detach(), dim=-1)  # [B, N, C]
     feat = F.normalize(hards[-1].detach() @ x, dim=-1)  # [B, G, C]: each group's mean token direction
     own = torch.gather(feat, 1, owner[:, :, None].expand(-1, -1, feat.shape[-1]))  # [B, U, C]
@@ -340,22 +360,23 @@ def losses(model, pixels, ids, pos, pool_itc="mean", pool_ml="mean", extra=(), s
     B = pixels.shape[0]
     image, groups, softs, hards, tokens = model.encode_image(pixels, with_tokens=True)
     named = {"flat", "dist", "claim", "frag"} & set(extra)  # the terms that judge groups by the caption's nouns
-    occupied = occupied_groups(hards) if named or {"occupied", "soft"} & {pool_itc, pool_ml} else None
+    occupied = occupied_groups(hards) if named or {"occupied", "soft", "named"} & {pool_itc, pool_ml} else None
+    by_label = pool_ml == "named"  # the owners of the nouns are then the groups the decode would name
     text = model.encode_text(ids)  # captions and prompts share one pass (one BatchNorm batch), as officially
     caption, prompts = text[:B], text[B:]
     s = model.scale()
     labels = torch.arange(B)
-    logits = s * similarity(image, groups, caption, pool_itc, occupied)
+    logits = s * similarity(image, groups, caption, pool_itc, occupied, scale=s)
     out = {"itc": 0.5 * (F.cross_entropy(logits, labels) + F.cross_entropy(logits.T, labels))}
     has = pos.sum(1) > 0  # a caption without a noun adds nothing to the multi-label loss
-    ml_logits = s * similarity(image, groups, prompts, pool_ml, occupied)  # [B, U]
+    ml_logits = s * similarity(image, groups, prompts, pool_ml, occupied, scale=s)  # [B, U]
     out["ml"] = 0.5 * (soft_ce(ml_logits[has], pos[has]) + soft_ce(ml_logits.T, pos.T))
     sim = torch.einsum("bgp,tp->bgt", groups, prompts) if named else None  # [B, G, U]
-    kin = kin_groups(sim, pos, occupied, hards, tokens, fragment_shift) if "frag" in extra else None
+    kin = kin_groups(sim, pos, occupied, hards, tokens, fragment_shift, s, by_label) if "frag" in extra else None
     if "frag" in extra:
         out["frag"] = fragment_naming(sim, kin, s)
     if "flat" in extra:  # an object's fragments are not background: with "frag", they are spared
-        out["flat"] = flatness(sim, pos, occupied, s, None if kin is None else kin.any(dim=1))
+        out["flat"] = flatness(sim, pos, occupied, s, None if kin is None else kin.any(dim=1), by_label)
     if "dist" in extra:
         out["dist"] = distinctness(sim, pos, occupied, s)
     if "claim" in extra:
@@ -457,8 +478,9 @@ def main():
     ap.add_argument("--depths", default="4,3")
     ap.add_argument("--groups", default="16,0", help="group tokens per stage")
     ap.add_argument("--pool-itc", default="occupied", choices=["mean", "max", "occupied"], help="how groups meet captions")
-    ap.add_argument("--pool-ml", default="occupied", choices=["mean", "max", "occupied", "soft"],
-                    help="how groups meet noun prompts (soft: a smooth maximum over occupied groups, see similarity)")
+    ap.add_argument("--pool-ml", default="occupied", choices=["mean", "max", "occupied", "soft", "named"],
+                    help="how groups meet noun prompts (soft: a smooth maximum over occupied groups; named: the group whose "
+                    "softmax over the prompts gives the noun most; see similarity)")
     for flag, term, default, what in LOSS_TERMS:
         ap.add_argument(f"--{flag}-weight", type=float, default=default,
                         help=f"weight of the {what}" + ("" if term == "ml" else " (0: the paper, which has no such term)"))

@@ -262,3 +262,23 @@ def test_kin_groups_are_the_owners_look_alikes_and_flatness_spares_them():
     assert flatness(sim, pos, occupied, scale, spared=kin.any(dim=1)).item() < 1e-6
     # a caption without the noun has no kin
     assert not kin_groups(sim, torch.zeros(1, 3), occupied, hards, tokens, shift=0.5).any()
+
+
+def test_named_pool_takes_the_group_the_decode_would_name_not_the_nearest():
+    from train import owners
+    prompts = torch.eye(4)[:3]  # three nouns; the fourth axis is what no noun names
+    # group 0: the highest cosine to noun 0 but nearly as near the other nouns
+    # (a background group that leans to everything); group 1: a lower cosine,
+    # and none to the others (the object); group 2: empty, and the best of all
+    groups = F.normalize(torch.tensor([[[0.7, 0.6, 0.6, 0.0], [0.6, 0.0, 0.0, 0.8], [1.0, 0.0, 0.0, 0.0]]]), dim=-1)
+    occupied = torch.tensor([[True, True, False]])
+    scale = torch.tensor(10.0)
+    sim = group_prompt_sim(groups, prompts)
+    assert sim[0, 0, 0] > sim[0, 1, 0]
+    assert owners(sim, occupied)[0, 0] == 0  # by cosine: the leaning background
+    assert owners(sim, occupied, scale, by_label=True)[0, 0] == 1  # as the decode names: the object
+    groups.requires_grad_()
+    got = similarity(None, groups, prompts, "named", occupied, scale=scale)  # [1, 3]
+    assert torch.allclose(got[0, 0], groups[0, 1] @ prompts[0])
+    got[0, 0].backward()
+    assert groups.grad[0, 0].abs().sum() == 0 and groups.grad[0, 1].abs().sum() > 0
