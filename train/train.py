@@ -155,7 +155,7 @@ def similarity(image, groups, text, pool, occupied=None, temp=0.02, scale=None):
     groups (temp * logsumexp(sim / temp)), which shares the credit among the
     groups within about `temp` of the best: the fragments of one object.
     "named": the cosine of the group that names the text most surely, as the
-    decode names groups (choose_groups; scale: the logit scale)."""
+    decode names groups (owners by label; scale: the logit scale)."""
     if pool == "mean":
         return image @ text.T
     sim = torch.einsum("bgp,tp->bgt", groups, text)
@@ -164,7 +164,7 @@ def similarity(image, groups, text, pool, occupied=None, temp=0.02, scale=None):
     if pool == "soft":
         return temp * torch.logsumexp(sim / temp, dim=1)
     if pool == "named":
-        return torch.gather(sim, 1, choose_groups(sim, occupied, scale, True)[:, None, :])[:, 0, :]
+        return torch.gather(sim, 1, owners(sim, occupied, scale, by_label=True)[:, None, :])[:, 0, :]
     return sim.max(dim=1).values
 
 
@@ -177,7 +177,7 @@ def occupied_groups(hards):
     return own
 
 
-def choose_groups(sim, occupied, scale=None, by_label=False):
+def owners(sim, occupied, scale=None, by_label=False):
     """[B, U]: for each prompt, the occupied group that matches it best (sim
     [B, G, U], occupied [B, G]): by cosine, or by_label by the probability of
     the prompt in the group's softmax over the prompts (scale: the logit
@@ -186,11 +186,6 @@ def choose_groups(sim, occupied, scale=None, by_label=False):
     if by_label:
         score = F.log_softmax(scale.detach() * score, dim=-1)
     return score.masked_fill(~occupied[:, :, None], float("-inf")).argmax(dim=1)
-
-
-def owners(sim, occupied, scale=None, by_label=False):
-    """[B, U]: the group that owns each noun prompt, as choose_groups picks it."""
-    return choose_groups(sim, occupied, scale, by_label)
 
 
 def group_choice(sim, occupied, scale):
@@ -218,8 +213,8 @@ def flatness(sim, pos, occupied, scale, spared=None, by_label=False):
     owners are found by the model's own similarities, from the caption's nouns,
     never from pixel labels. sim [B, G, U]: cosine of each group with each
     noun prompt; pos [B, U]; occupied [B, G]; spared [B, G] (optional): groups
-    also exempt, the owners' fragments of kin_groups; by_label: owners as
-    choose_groups picks them by label -> scalar."""
+    also exempt, the owners' fragments of kin_groups; scale and by_label as
+    owners' -> scalar."""
     owner = owners(sim, occupied, scale, by_label)
     owns = torch.zeros_like(occupied)
     b, u = pos.nonzero(as_tuple=True)
@@ -366,7 +361,7 @@ def losses(model, pixels, ids, pos, pool_itc="mean", pool_ml="mean", extra=(), s
     caption, prompts = text[:B], text[B:]
     s = model.scale()
     labels = torch.arange(B)
-    logits = s * similarity(image, groups, caption, pool_itc, occupied, scale=s)
+    logits = s * similarity(image, groups, caption, pool_itc, occupied)
     out = {"itc": 0.5 * (F.cross_entropy(logits, labels) + F.cross_entropy(logits.T, labels))}
     has = pos.sum(1) > 0  # a caption without a noun adds nothing to the multi-label loss
     ml_logits = s * similarity(image, groups, prompts, pool_ml, occupied, scale=s)  # [B, U]
