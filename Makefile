@@ -58,7 +58,8 @@ cross:
 # The full gcc-yfcc architecture (random weights: speed does not depend on
 # them), native against TFLite fp32/fp16/int8 on XNNPACK, each variant in its
 # own process so its peak memory is its own. Extra flags: BENCH_ARGS=...
-# (e.g. --format json). Kernel micro-benchmarks: go test -run '^$' -bench . ./infer/... ./tensor/...
+# (e.g. --format json). Kernel micro-benchmarks: go test -run '^$' -bench . ./infer/... ./tensor/...;
+# the decode's (official against refined masks): go test -run '^$' -bench Decode ./labels
 bench: build tflite-lib
 	GROUPVIT_TFLITE_LIB='$(TFLITE_LIB)' ./$(BIN) bench --config gcc-yfcc --size 224 --runs 5 --warmup 1 \
 		--threads 1,2 --precisions fp32,fp16,int8 --require-tflite $(BENCH_ARGS)

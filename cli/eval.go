@@ -27,11 +27,13 @@ type evalIndex struct {
 
 // evalReport is what `groupvit eval --json` writes.
 type evalReport struct {
-	Model    string               `json:"model"`
-	Images   int                  `json:"images"`
-	BgThresh float32              `json:"bg_thresh"`
-	Classes  []string             `json:"classes"`
-	Methods  map[string]evalScore `json:"methods"`
+	Model     string               `json:"model"`
+	Images    int                  `json:"images"`
+	BgThresh  float32              `json:"bg_thresh"`
+	Refine    float32              `json:"refine"` // guided-filter radius in patch widths; 0: the official decode
+	CropNames bool                 `json:"crop_names"`
+	Classes   []string             `json:"classes"`
+	Methods   map[string]evalScore `json:"methods"`
 }
 
 type evalScore struct {
@@ -188,7 +190,7 @@ func evalCmd(ctx context.Context, e *env, args []string) error {
 		}
 	}
 	bg, _ := lf.threshold(m)
-	rep := evalReport{Model: m.name, Images: len(items), BgThresh: bg, Classes: append([]string{"background"}, names...), Methods: map[string]evalScore{}}
+	rep := evalReport{Model: m.name, Images: len(items), BgThresh: bg, Refine: lf.refinement(m), CropNames: lf.namesByCrop(m), Classes: append([]string{"background"}, names...), Methods: map[string]evalScore{}}
 	order := []string{"groupvit"}
 	rep.Methods["groupvit"] = methods[0].conf.score()
 	rep.Methods["top-label"] = topLabel.score()
@@ -197,8 +199,15 @@ func evalCmd(ctx context.Context, e *env, args []string) error {
 		rep.Methods["untrained"] = methods[1].conf.score()
 		order = append(order, "untrained")
 	}
-	fmt.Fprintf(e.stdout, "zero-shot segmentation on %d scenes of %s (IoU %%; background threshold %g)\n%-12s",
-		len(items), *data, rep.BgThresh, "class")
+	decode := "official decode"
+	if rep.Refine > 0 {
+		decode = fmt.Sprintf("masks refined by a guided filter of %g patch widths", rep.Refine)
+	}
+	if rep.CropNames {
+		decode += ", groups named by their crops"
+	}
+	fmt.Fprintf(e.stdout, "zero-shot segmentation on %d scenes of %s (IoU %%; background threshold %g; %s)\n%-12s",
+		len(items), *data, rep.BgThresh, decode, "class")
 	for _, o := range order {
 		fmt.Fprintf(e.stdout, " %10s", o)
 	}

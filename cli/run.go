@@ -25,6 +25,8 @@ type labelFlags struct {
 	templates  []string
 	bgThresh   float32
 	topK       int
+	refine     float32
+	cropNames  bool
 	embeddings string
 	noCache    bool
 	fs         *pflag.FlagSet // to tell a --bg-thresh given from its default
@@ -37,6 +39,8 @@ func (l *labelFlags) register(fs *pflag.FlagSet) {
 	fs.StringArrayVar(&l.templates, "template", nil, `prompt template with {} for the label (repeat to average several; default "a photo of a {}.")`)
 	fs.Float32Var(&l.bgThresh, "bg-thresh", 0.9, "background threshold: pixels whose best label score is below it are background (default: the model's calibrated one if its config.json has it, else the official 0.9)")
 	fs.IntVar(&l.topK, "topk", 5, "keep only the K labels most similar to the whole image (0: all)")
+	fs.Float32Var(&l.refine, "refine", 0, "snap masks to colour edges with a guided filter of this radius in patch widths (default: the model's own if its config.json has it, else 0: the official decode)")
+	fs.BoolVar(&l.cropNames, "crop-names", false, "name each foreground group by encoding the frame again with only that group visible: one more image-encoder pass per group (default: the model's own if its config.json has it, else off: the official naming)")
 	fs.StringVar(&l.embeddings, "label-embeddings", "", "precomputed label embeddings (from embed-labels) instead of running the text encoder")
 	fs.BoolVar(&l.noCache, "no-cache", false, "do not read or write the label-embedding cache")
 }
@@ -74,13 +78,17 @@ func (l *labelFlags) names() ([]string, error) {
 func (l *labelFlags) segmenter(e *env, m *loadedModel, opt segment.Options) (*segment.Segmenter, error) {
 	opt.Templates = l.templates
 	bg, _ := l.threshold(m)
-	opt.Match = labels.MatchOptions{BgThresh: bg, TopK: l.topK}
+	opt.Match = labels.MatchOptions{BgThresh: bg, TopK: l.topK, Refine: l.refinement(m)}
+	opt.CropNames = l.namesByCrop(m)
 	opt.ModelID = m.id
 	if !l.noCache {
 		opt.Cache = labels.Cache{Dir: cacheDir(e)}
 	}
 	if l.bgThresh < 0 || l.bgThresh > 1 {
 		return nil, fmt.Errorf("%w: --bg-thresh %v is outside [0, 1]", errUsage, l.bgThresh)
+	}
+	if !(l.refine >= 0) || l.refine > maxRefine {
+		return nil, fmt.Errorf("%w: --refine %v is outside [0, %v] (patch widths)", errUsage, l.refine, maxRefine)
 	}
 	if l.embeddings != "" {
 		f, err := labels.ReadEmbeddingFile(l.embeddings)
@@ -105,6 +113,28 @@ func (l *labelFlags) threshold(m *loadedModel) (t float32, calibrated bool) {
 		return float32(m.cfg.BgThresh), true
 	}
 	return l.bgThresh, false
+}
+
+// maxRefine bounds --refine: past a few patches the filter's windows span
+// the frame and it no longer follows local edges.
+const maxRefine = 16
+
+// refinement is the guided-filter radius for model m: --refine when given,
+// else the model's own, else 0 (the official decode).
+func (l *labelFlags) refinement(m *loadedModel) float32 {
+	if (l.fs == nil || !l.fs.Changed("refine")) && m.cfg.Refine > 0 {
+		return float32(m.cfg.Refine)
+	}
+	return l.refine
+}
+
+// namesByCrop says whether groups are named by their crops: --crop-names
+// when given, else the model's own choice.
+func (l *labelFlags) namesByCrop(m *loadedModel) bool {
+	if l.fs == nil || !l.fs.Changed("crop-names") {
+		return m.cfg.CropNames
+	}
+	return l.cropNames
 }
 
 func (l *labelFlags) template() string {
@@ -186,6 +216,12 @@ func runCmd(ctx context.Context, e *env, args []string) error {
 	from := ""
 	if calibrated {
 		from = " (the model's calibrated one)"
+	}
+	if r := lf.refinement(m); r > 0 {
+		from += fmt.Sprintf(", masks refined to colour edges (guided filter, %g patch widths)", r)
+	}
+	if lf.namesByCrop(m) {
+		from += ", groups named by their crops"
 	}
 	fmt.Fprintf(e.stderr, "groupvit: %s on %s, labels %s, background threshold %g%s\n", m.engine.Name(), m.name,
 		joinQuoted(names), bg, from)

@@ -15,6 +15,15 @@ type MatchOptions struct {
 	// TopK keeps only the K labels the whole image is most similar to
 	// (the official decode uses 5); 0 or more than the labels keeps all.
 	TopK int
+	// Refine, above 0, snaps the group masks to the frame's colour edges:
+	// each resized group map goes through a colour guided filter of radius
+	// Refine patch widths before the argmax (MatchInput.Guide is then
+	// required). 0 is the official decode, which the patch grid limits to
+	// blocky masks.
+	Refine float32
+	// RefineEps is the guided filter's regulariser; 0 means
+	// DefaultRefineEps.
+	RefineEps float32
 }
 
 // DefaultMatchOptions are the official decode settings.
@@ -35,6 +44,10 @@ type MatchInput struct {
 	LogitScale float32
 	// Width, Height are the output size; the soft map is resized to it.
 	Width, Height int
+	// Guide is the frame at the output size as R, G, B planes in [0, 1]
+	// ([3, Height, Width], see GuideFromImage); only MatchOptions.Refine
+	// reads it.
+	Guide []float32
 }
 
 // Match is the decoded result of one frame.
@@ -49,7 +62,8 @@ type Match struct {
 	// TopK lists the kept label indices, most similar first.
 	TopK []int
 	// PixelGroup gives each output pixel its group (argmax of the resized
-	// soft map, ties to the lowest group).
+	// soft map, guided-filtered when MatchOptions.Refine is set; ties to
+	// the lowest group).
 	PixelGroup []int32
 	Width      int
 	Height     int
@@ -78,8 +92,23 @@ func Decode(in MatchInput, opt MatchOptions) (*Match, error) {
 	if in.Width <= 0 || in.Height <= 0 {
 		return nil, fmt.Errorf("match: output size %dx%d", in.Width, in.Height)
 	}
+	if !(opt.Refine >= 0) || math.IsInf(float64(opt.Refine), 0) || !(opt.RefineEps >= 0) {
+		return nil, fmt.Errorf("match: refinement radius %v and eps %v must be finite and not negative", opt.Refine, opt.RefineEps)
+	}
 	m := &Match{Groups: g, Labels: l, Width: in.Width, Height: in.Height}
-	m.PixelGroup = pixelGroups(in.SoftMap, in.GridH, in.GridW, g, in.Height, in.Width)
+	if opt.Refine > 0 {
+		if err := checkGuide(in.Guide, in.Height, in.Width); err != nil {
+			return nil, err
+		}
+		eps := float64(opt.RefineEps)
+		if eps == 0 {
+			eps = DefaultRefineEps
+		}
+		r := refineRadius(opt.Refine, in.GridH, in.GridW, in.Height, in.Width)
+		m.PixelGroup = refinedPixelGroups(in.SoftMap, in.GridH, in.GridW, g, in.Height, in.Width, in.Guide, r, eps)
+	} else {
+		m.PixelGroup = pixelGroups(in.SoftMap, in.GridH, in.GridW, g, in.Height, in.Width)
+	}
 	m.Affinity, m.TopK = affinity(in, g, l, opt.TopK)
 
 	best := float32(math.Inf(-1))
@@ -178,25 +207,6 @@ func softmax(x []float32) []float32 {
 // source coordinate clamped at 0) and gives each pixel its strongest group.
 // It never materialises the G resized maps.
 func pixelGroups(soft []float32, gh, gw, g, h, w int) []int32 {
-	type tap struct {
-		i0, i1 int
-		l0, l1 float32
-	}
-	taps := func(in, out int) []tap {
-		scale := float32(in) / float32(out)
-		t := make([]tap, out)
-		for o := range t {
-			src := max(scale*(float32(o)+0.5)-0.5, 0)
-			i0 := int(src)
-			i1 := i0
-			if i0 < in-1 {
-				i1 = i0 + 1
-			}
-			l1 := src - float32(i0)
-			t[o] = tap{i0, i1, 1 - l1, l1}
-		}
-		return t
-	}
 	ys, xs := taps(gh, h), taps(gw, w)
 	out := make([]int32, h*w)
 	for y, ty := range ys {
@@ -219,6 +229,21 @@ func pixelGroups(soft []float32, gh, gw, g, h, w int) []int32 {
 
 // GroupLabel is the label a group won (-1 for background) and its score.
 func (m *Match) GroupLabel(g int) (int, float32) { return m.groupLabel[g], m.groupScore[g] }
+
+// Rename gives foreground group g the label l instead of the one the decode
+// chose, by swapping the two labels' scores in the group's affinity row: the
+// group keeps its score, so the background decision and the logits of the
+// sliding-window mode stay consistent with the new name. A background group
+// or an out-of-range label is left alone.
+func (m *Match) Rename(g, l int) {
+	if g < 0 || g >= m.Groups || l < 0 || l >= m.Labels || m.groupLabel[g] < 0 {
+		return
+	}
+	row := m.Affinity[g*m.Labels : (g+1)*m.Labels]
+	old := m.groupLabel[g]
+	row[old], row[l] = row[l], row[old]
+	m.groupLabel[g] = l
+}
 
 // Segmentation turns the decode into the per-pixel label map.
 func (m *Match) Segmentation(names []string) (*Segmentation, error) {

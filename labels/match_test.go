@@ -146,3 +146,48 @@ func TestDecodeRejectsBadShapes(t *testing.T) {
 		t.Error("label-name count mismatch accepted")
 	}
 }
+
+func TestRenameSwapsScores(t *testing.T) {
+	// Two groups, three labels; group 1 scores below the threshold.
+	in := MatchInput{
+		GroupEmbeds: []float32{1, 0, 0.6, 0.8}, ImageEmbed: []float32{1, 0},
+		TextEmbeds: []float32{1, 0, 0, 1, 0.8, 0.6}, Dim: 2,
+		SoftMap: []float32{0.9, 0.1, 0.2, 0.8}, GridH: 1, GridW: 2, LogitScale: 20, Width: 2, Height: 1,
+	}
+	m, err := Decode(in, MatchOptions{BgThresh: 0.99, TopK: 0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l0, s0 := m.GroupLabel(0)
+	if l0 < 0 {
+		t.Fatal("group 0 should be foreground: it matches label 0 exactly")
+	}
+	row := append([]float32(nil), m.Affinity[:3]...)
+	m.Rename(0, 2)
+	if l, s := m.GroupLabel(0); l != 2 || s != s0 {
+		t.Errorf("renamed group 0: label %d score %v, want 2 and the old score %v", l, s, s0)
+	}
+	if m.Affinity[2] != row[l0] || m.Affinity[l0] != row[2] || m.Affinity[1] != row[1] {
+		t.Errorf("affinity row %v after renaming, was %v: labels %d and 2 should swap", m.Affinity[:3], row, l0)
+	}
+	seg, err := m.Segmentation([]string{"a", "b", "c"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if seg.Map[0] != 3 {
+		t.Errorf("pixel 0 (group 0) is %d in the label map, want 3 (label 2)", seg.Map[0])
+	}
+	// A background group and an unknown label are left alone.
+	if l, _ := m.GroupLabel(1); l != -1 {
+		t.Fatalf("group 1 label %d: the test wants it background", l)
+	}
+	m.Rename(1, 0)
+	m.Rename(0, 7)
+	m.Rename(5, 0)
+	if l, _ := m.GroupLabel(1); l != -1 {
+		t.Errorf("background group 1 renamed to %d", l)
+	}
+	if l, _ := m.GroupLabel(0); l != 2 {
+		t.Errorf("group 0 is %d after renaming to an unknown label, want it kept at 2", l)
+	}
+}

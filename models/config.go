@@ -27,6 +27,16 @@ type Config struct {
 	// does not know, and the released checkpoints have none (so they get the
 	// official 0.9).
 	BgThresh float64 `json:"groupvit_edge_bg_thresh,omitempty"`
+	// Refine, when above 0, is the radius in patch widths of the colour
+	// guided filter that snaps the model's group masks to colour edges
+	// (labels.MatchOptions.Refine); commands use it where --refine is not
+	// given. Like BgThresh it is our own key, set for models whose
+	// refinement was measured (the released checkpoints have none).
+	Refine float64 `json:"groupvit_edge_refine,omitempty"`
+	// CropNames, when true, names each foreground group by encoding the
+	// frame again with only that group visible (segment.Options.CropNames);
+	// commands do so where --crop-names is not given. Our own key too.
+	CropNames bool `json:"groupvit_edge_crop_names,omitempty"`
 }
 
 // TextConfig mirrors GroupViTTextConfig.
@@ -273,6 +283,9 @@ func (c Config) Validate() error {
 	if !(c.BgThresh >= 0 && c.BgThresh <= 1) {
 		bad("groupvit_edge_bg_thresh must be in [0, 1], got %v", c.BgThresh)
 	}
+	if !(c.Refine >= 0) || math.IsInf(c.Refine, 0) {
+		bad("groupvit_edge_refine must be a finite radius of at least 0, got %v", c.Refine)
+	}
 
 	t := c.Text
 	positive("text_config.vocab_size", t.VocabSize)
@@ -399,6 +412,8 @@ func (c Config) EncodeJSON() ([]byte, error) {
 		Text                      textOut   `json:"text_config"`
 		Vision                    visionOut `json:"vision_config"`
 		BgThresh                  float64   `json:"groupvit_edge_bg_thresh,omitempty"`
+		Refine                    float64   `json:"groupvit_edge_refine,omitempty"`
+		CropNames                 bool      `json:"groupvit_edge_crop_names,omitempty"`
 	}{
 		Architectures:             []string{"GroupViTModel"},
 		ModelType:                 "groupvit",
@@ -411,6 +426,8 @@ func (c Config) EncodeJSON() ([]byte, error) {
 		Text:                      textOut{ModelType: "groupvit_text_model", TextConfig: c.Text, InitializerRange: 0.02, InitializerFactor: 1},
 		Vision:                    visionOut{ModelType: "groupvit_vision_model", VisionConfig: c.Vision, InitializerRange: 0.02, InitializerFactor: 1},
 		BgThresh:                  c.BgThresh,
+		Refine:                    c.Refine,
+		CropNames:                 c.CropNames,
 	}
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)

@@ -92,20 +92,20 @@ func TestParseConfigVariants(t *testing.T) {
 	}
 }
 
-func TestParseConfigReadsTheCalibratedThreshold(t *testing.T) {
-	c, err := ParseConfig([]byte(`{"groupvit_edge_bg_thresh": 0.16}`))
+func TestParseConfigReadsTheCalibratedDecode(t *testing.T) {
+	c, err := ParseConfig([]byte(`{"groupvit_edge_bg_thresh": 0.16, "groupvit_edge_refine": 1.5, "groupvit_edge_crop_names": true}`))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.BgThresh != 0.16 {
-		t.Errorf("groupvit_edge_bg_thresh: got %v, want 0.16", c.BgThresh)
+	if c.BgThresh != 0.16 || c.Refine != 1.5 || !c.CropNames {
+		t.Errorf("groupvit_edge_*: got %v, %v, %v, want 0.16, 1.5, true", c.BgThresh, c.Refine, c.CropNames)
 	}
 	b, err := c.EncodeJSON()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if back, err := ParseConfig(b); err != nil || back.BgThresh != 0.16 {
-		t.Errorf("round trip: %v, %v\n%s", back.BgThresh, err, b)
+	if back, err := ParseConfig(b); err != nil || back.BgThresh != 0.16 || back.Refine != 1.5 || !back.CropNames {
+		t.Errorf("round trip: %v, %v, %v, %v\n%s", back.BgThresh, back.Refine, back.CropNames, err, b)
 	}
 	// a config without the key (every released checkpoint) writes none
 	b, err = DefaultConfig().EncodeJSON()
@@ -138,6 +138,8 @@ func TestConfigValidateRejects(t *testing.T) {
 		{"eps", func(c *Config) { c.Text.LayerNormEps = 0 }, []string{"layer_norm_eps"}},
 		{"bg thresh", func(c *Config) { c.BgThresh = 1.5 }, []string{"groupvit_edge_bg_thresh", "1.5"}},
 		{"bg thresh nan", func(c *Config) { c.BgThresh = math.NaN() }, []string{"groupvit_edge_bg_thresh"}},
+		{"negative refine", func(c *Config) { c.Refine = -1 }, []string{"groupvit_edge_refine", "-1"}},
+		{"infinite refine", func(c *Config) { c.Refine = math.Inf(1) }, []string{"groupvit_edge_refine"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

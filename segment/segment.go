@@ -41,6 +41,10 @@ type Options struct {
 	// Precomputed, when set, supplies every label's embedding and the text
 	// encoder is never run.
 	Precomputed *labels.EmbeddingFile
+	// CropNames names each foreground group by encoding the frame again
+	// with only that group visible (see nameByCrop): one more image-encoder
+	// pass per foreground group.
+	CropNames bool
 }
 
 // Segmenter is safe for concurrent use; SetLabels may run while frames are
@@ -224,14 +228,22 @@ func (s *Segmenter) decode(ctx context.Context, img image.Image, outW, outH int,
 	if d := out.ImageEmbed.Shape[0]; d != dim {
 		return nil, fmt.Errorf("label embeddings have %d values, the image encoder %d: were they computed by another model?", dim, d)
 	}
-	m, err := labels.Decode(labels.MatchInput{
+	in := labels.MatchInput{
 		GroupEmbeds: out.GroupEmbeds.Data, ImageEmbed: out.ImageEmbed.Data, TextEmbeds: text, Dim: dim,
 		SoftMap: out.SoftMap.Data, GridH: out.GridH, GridW: out.GridW,
 		LogitScale: s.eng.LogitScale(), Width: outW, Height: outH,
-	}, s.opt.Match)
+	}
+	if s.opt.Match.Refine > 0 {
+		// The decode runs at the frame's own size, so the frame is the guide.
+		in.Guide = labels.GuideFromImage(img)
+	}
+	m, err := labels.Decode(in, s.opt.Match)
 	tm.Preprocess += t1.Sub(t0)
 	tm.EncodeImage += t2.Sub(t1)
 	tm.Match += time.Since(t2)
+	if err == nil && s.opt.CropNames {
+		err = s.nameByCrop(ctx, img, m, text, dim, tm)
+	}
 	return m, err
 }
 

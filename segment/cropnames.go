@@ -1,0 +1,106 @@
+package segment
+
+import (
+	"context"
+	"fmt"
+	"image"
+	"image/color"
+	"image/draw"
+	"math"
+	"time"
+
+	"github.com/groupvit-edge/groupvit-edge/infer"
+	"github.com/groupvit-edge/groupvit-edge/labels"
+)
+
+// cropFill is the colour painted over everything outside a group when it is
+// named by its crop: a mid grey, near the normalisation's mean, so the
+// painted area reads as a plain, featureless background.
+var cropFill = color.RGBA{R: 128, G: 128, B: 128, A: 255}
+
+// minCropFraction: groups holding less of the frame than this are not worth
+// an encoder pass; they keep the decode's name.
+const minCropFraction = 0.001
+
+// nameByCrop names each foreground group a second time, by what the image
+// encoder sees when the frame shows that group alone: the pixels outside
+// the group's mask are painted grey, the frame is encoded again, and the
+// image embedding's label probabilities multiply the group's own scores
+// (its affinity row); the group takes the label with the highest product.
+//
+// Why: the image embedding is what the contrastive loss trains directly,
+// and on a frame with one object it names that object well; the group
+// embeddings are trained only through pooling, and a group that mixes an
+// object with some background names it less surely. The two views err on
+// different frames, so their product beats either alone. The decode's
+// foreground/background decision is kept; only the names change. It costs
+// one more image-encoder pass per foreground group.
+func (s *Segmenter) nameByCrop(ctx context.Context, img image.Image, m *labels.Match, text []float32, dim int, tm *Timings) error {
+	b := img.Bounds()
+	counts := make([]int, m.Groups)
+	for _, g := range m.PixelGroup {
+		counts[g]++
+	}
+	minPixels := int(math.Ceil(minCropFraction * float64(len(m.PixelGroup))))
+	var crop *image.RGBA
+	w, h := s.eng.InputSize()
+	for g := 0; g < m.Groups; g++ {
+		if l, _ := m.GroupLabel(g); l < 0 || counts[g] < max(minPixels, 1) {
+			continue
+		}
+		if crop == nil {
+			crop = image.NewRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
+		}
+		draw.Draw(crop, crop.Rect, img, b.Min, draw.Src)
+		for i, pg := range m.PixelGroup {
+			if int(pg) != g {
+				crop.SetRGBA(i%b.Dx(), i/b.Dx(), cropFill)
+			}
+		}
+		t0 := time.Now()
+		out, err := s.eng.EncodeImage(ctx, infer.Pixels(crop, w, h, s.opt.Normalization))
+		tm.EncodeImage += time.Since(t0)
+		if err != nil {
+			return fmt.Errorf("naming group %d by its crop: %w", g, err)
+		}
+		if d := out.ImageEmbed.Shape[0]; d != dim {
+			return fmt.Errorf("naming group %d by its crop: image embedding of %d values, labels of %d", g, d, dim)
+		}
+		crops := labelProbs(out.ImageEmbed.Data, text, dim, s.eng.LogitScale())
+		row := m.Affinity[g*m.Labels : (g+1)*m.Labels]
+		best, arg := float32(-1), 0
+		for l, p := range crops {
+			if v := row[l] * p; v > best {
+				best, arg = v, l
+			}
+		}
+		m.Rename(g, arg)
+	}
+	return nil
+}
+
+// labelProbs is the softmax over labels of the scaled similarities of the
+// image embedding e to each label embedding, as the contrastive loss
+// computes it.
+func labelProbs(e, text []float32, dim int, scale float32) []float32 {
+	n := len(text) / dim
+	p := make([]float32, n)
+	top := float32(math.Inf(-1))
+	for l := range p {
+		var dot float32
+		for i, v := range text[l*dim : (l+1)*dim] {
+			dot += v * e[i]
+		}
+		p[l] = scale * dot
+		top = max(top, p[l])
+	}
+	var sum float32
+	for l, v := range p {
+		p[l] = float32(math.Exp(float64(v - top)))
+		sum += p[l]
+	}
+	for l := range p {
+		p[l] /= sum
+	}
+	return p
+}
