@@ -90,7 +90,11 @@ TRAIN_V3_B      := --out ../$(TRAIN_V3_RUN)/b --init ../$(TRAIN_V3_RUN)/a/hf $(T
 # Phases e and f split the shapes that phase d's groups merge (train/README.md,
 # "Phases e and f"): e redraws the grouping block's token-mixing MLP and adds
 # the affinity term; f adds the fragment term. Then the background threshold
-# is calibrated on validation scenes (seed 3) and stored in config.json.
+# is calibrated on validation scenes (seed 3), for the decode the model ships
+# with (masks refined to colour edges, groups also named by their crops),
+# and stored in config.json with that decode.
+# the guided-filter radius (patch widths) the shipped model's masks are refined with
+TRAIN_REFINE    := 1.5
 TRAIN_V3_SPLIT  := $(TRAIN_V3_LATE) --affinity-weight 8 --affinity-shift 0.6
 TRAIN_V3_E      := --out ../$(TRAIN_V3_RUN)/e --init ../$(TRAIN_V3_RUN)/d/hf $(TRAIN_V3_SPLIT) --reset-mixers \
 	--lr 2e-4 --steps 2500
@@ -110,7 +114,8 @@ train-v3: train-v2 build
 	cd train && $(TRAIN_NICE) $(TRAIN_PY) train.py $(TRAIN_V3_E) --threads 1 --export ../$(TRAIN_V3_RUN)/e/hf --half
 	cd train && $(TRAIN_NICE) $(TRAIN_PY) train.py $(TRAIN_V3_F) --threads 1 --export ../$(TRAIN_V3_RUN)/hf --half
 	$(MAKE) train-valset
-	$(TRAIN_PY) train/calibrate.py --bin ./$(BIN) --model $(TRAIN_V3_RUN)/hf --data $(TRAIN_VAL_DIR) --write
+	$(TRAIN_PY) train/calibrate.py --bin ./$(BIN) --model $(TRAIN_V3_RUN)/hf --data $(TRAIN_VAL_DIR) \
+		--refine $(TRAIN_REFINE) --crop-names --write
 
 # A few steps, then the path users take: the Go binary converts the exported
 # folder and scores it on held-out scenes (CI runs this; it never retrains
@@ -122,14 +127,16 @@ train-smoke: train-deps build
 	cd train && $(TRAIN_PY) make_eval_set.py --out $(TRAIN_SMOKE_DIR)/evalset --n 8
 	cd train && $(TRAIN_PY) make_eval_set.py --out $(TRAIN_SMOKE_DIR)/valset --n 4 --seed 3
 	$(TRAIN_PY) train/calibrate.py --bin ./$(BIN) --model $(TRAIN_SMOKE_DIR)/model --data $(TRAIN_SMOKE_DIR)/valset \
-		--thresholds 0.4,0.6 --write
+		--thresholds 0.4,0.6 --refine $(TRAIN_REFINE) --crop-names --write
 	./$(BIN) export --checkpoint $(TRAIN_SMOKE_DIR)/model --precision int8 --calib-count 2 -o $(TRAIN_SMOKE_DIR)/model.tflite
 	./$(BIN) eval --model $(TRAIN_SMOKE_DIR)/model.tflite --engine auto --data $(TRAIN_SMOKE_DIR)/evalset --untrained=false \
 		--json $(TRAIN_SMOKE_DIR)/eval.json
-	@# the calibrated threshold travels from config.json through the .tflite export to the decode
+	@# the calibrated threshold and decode travel from config.json through the .tflite export to the decode
 	t=$$($(TRAIN_PY) -c 'import json, sys; print(json.load(open(sys.argv[1]))["groupvit_edge_bg_thresh"])' \
 		$(TRAIN_SMOKE_DIR)/model/config.json) && grep -q "\"bg_thresh\": $$t," $(TRAIN_SMOKE_DIR)/eval.json || \
 		{ echo "train-smoke: the .tflite eval did not use the calibrated threshold $$t" >&2; exit 1; }
+	grep -q '"refine": $(TRAIN_REFINE),' $(TRAIN_SMOKE_DIR)/eval.json && grep -q '"crop_names": true,' $(TRAIN_SMOKE_DIR)/eval.json || \
+		{ echo "train-smoke: the .tflite eval did not use the calibrated decode (refine $(TRAIN_REFINE), crop names)" >&2; exit 1; }
 	./$(BIN) eval --model $(TRAIN_SMOKE_DIR)/model --data $(TRAIN_SMOKE_DIR)/evalset --untrained
 	@echo "smoke model: $(TRAIN_SMOKE_DIR)/model, scenes: $(TRAIN_SMOKE_DIR)/evalset"
 

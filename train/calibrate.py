@@ -1,6 +1,6 @@
 """Calibrate a trained model's background threshold on validation scenes.
 
-    python3 train/calibrate.py --model DIR --data VALSET [--bin bin/groupvit] [--write]
+    python3 train/calibrate.py --model DIR --data VALSET [--refine R] [--crop-names] [--bin bin/groupvit] [--write]
 
 The zero-shot decode calls a group background when its best label score is
 below a threshold. The official 0.9 suits the released checkpoint; our small
@@ -11,7 +11,12 @@ the best mIoU, as the Go binary measures it (`groupvit eval`), on scenes of
 seed 3 (make_eval_set.py --seed 3), which neither training (seed 0) nor the
 reported test scores (seed 1) use. --write stores it in DIR/config.json as
 "groupvit_edge_bg_thresh", which the Go commands use where --bg-thresh is not
-given.
+given. With --refine R the thresholds are scored on masks snapped to colour
+edges by a guided filter of R patch widths (`groupvit eval --refine R`), and
+--write also stores R as "groupvit_edge_refine"; with --crop-names the groups
+are named by their crops too (`groupvit eval --crop-names`), stored as
+"groupvit_edge_crop_names". So the model's users get the decode it was
+calibrated for.
 """
 import argparse
 import json
@@ -20,16 +25,19 @@ import subprocess
 import tempfile
 
 KEY = "groupvit_edge_bg_thresh"
+REFINE_KEY = "groupvit_edge_refine"
+CROP_KEY = "groupvit_edge_crop_names"
 THRESHOLDS = (0.04, 0.06, 0.08, 0.1, 0.12, 0.14, 0.16, 0.18, 0.2, 0.25, 0.3, 0.5, 0.9)
 
 
-def score_with_binary(binary, model, data):
+def score_with_binary(binary, model, data, refine=0.0, crop_names=False):
     """-> score(threshold) -> mIoU of `groupvit eval` at that threshold."""
     def score(t):
         with tempfile.TemporaryDirectory() as tmp:
             out = os.path.join(tmp, "eval.json")
             subprocess.run([binary, "eval", "--model", model, "--data", data, "--bg-thresh", str(t),
-                            "--json", out], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                            "--refine", str(refine), f"--crop-names={str(crop_names).lower()}", "--json", out],
+                           check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             with open(out) as f:
                 return json.load(f)["methods"]["groupvit"]["miou"]
     return score
@@ -42,11 +50,21 @@ def best_threshold(score, thresholds=THRESHOLDS):
     return max(scores, key=lambda t: (scores[t], t)), scores
 
 
-def write_threshold(folder, t):
+def write_threshold(folder, t, refine=0.0, crop_names=False):
+    """Stores threshold t, and the decode it was calibrated with (refinement
+    0 or no crop naming: a stale key from an earlier calibration is removed)."""
     path = os.path.join(folder, "config.json")
     with open(path) as f:
         config = json.load(f)
     config[KEY] = t
+    if refine > 0:
+        config[REFINE_KEY] = refine
+    else:
+        config.pop(REFINE_KEY, None)
+    if crop_names:
+        config[CROP_KEY] = True
+    else:
+        config.pop(CROP_KEY, None)
     tmp = path + ".tmp"
     with open(tmp, "w") as f:
         json.dump(config, f, indent=2)
@@ -60,17 +78,25 @@ def main():
     ap.add_argument("--data", required=True, help="validation scenes from make_eval_set.py --seed 3")
     ap.add_argument("--bin", default="bin/groupvit", help="the groupvit binary")
     ap.add_argument("--thresholds", default=",".join(str(t) for t in THRESHOLDS))
-    ap.add_argument("--write", action="store_true", help=f"store the best in MODEL/config.json as {KEY}")
+    ap.add_argument("--refine", type=float, default=0.0,
+                    help="score with masks refined by a guided filter of this radius in patch widths (0: the official decode)")
+    ap.add_argument("--crop-names", action="store_true",
+                    help="score with each foreground group also named by its crop (one more encoder pass per group)")
+    ap.add_argument("--write", action="store_true",
+                    help=f"store the best in MODEL/config.json as {KEY} (and the decode: {REFINE_KEY}, {CROP_KEY})")
     args = ap.parse_args()
     thresholds = [float(t) for t in args.thresholds.split(",")]
     if any(not 0 <= t <= 1 for t in thresholds):
         ap.error(f"--thresholds {args.thresholds}: each must be in [0, 1]")
-    best, scores = best_threshold(score_with_binary(args.bin, args.model, args.data), thresholds)
+    if not 0 <= args.refine <= 16:
+        ap.error(f"--refine {args.refine}: must be in [0, 16] patch widths")
+    best, scores = best_threshold(score_with_binary(args.bin, args.model, args.data, args.refine, args.crop_names), thresholds)
     for t, s in scores.items():
         print(f"bg-thresh {t:<5g} mIoU {100 * s:.1f}" + ("  <- best" if t == best else ""))
     if args.write:
-        write_threshold(args.model, best)
-        print(f"wrote {KEY} {best:g} to {os.path.join(args.model, 'config.json')}")
+        write_threshold(args.model, best, args.refine, args.crop_names)
+        print(f"wrote {KEY} {best:g}" + (f", {REFINE_KEY} {args.refine:g}" if args.refine > 0 else "")
+              + (f", {CROP_KEY} true" if args.crop_names else "") + f" to {os.path.join(args.model, 'config.json')}")
 
 
 if __name__ == "__main__":

@@ -1,8 +1,9 @@
 """The background-threshold calibration: the best threshold wins, a tie goes
-to the higher one, and it lands in config.json without disturbing the rest."""
+to the higher one, and it lands in config.json without disturbing the rest,
+with the refinement it was calibrated under."""
 import json
 
-from calibrate import KEY, best_threshold, write_threshold
+from calibrate import CROP_KEY, KEY, REFINE_KEY, best_threshold, write_threshold
 
 
 def test_best_threshold_and_ties():
@@ -27,3 +28,14 @@ def test_write_threshold_keeps_the_config(tmp_path):
     write_threshold(tmp_path, 0.2)  # recalibrating replaces it
     assert json.loads((tmp_path / "config.json").read_text())[KEY] == 0.2
     assert sorted(p.name for p in tmp_path.iterdir()) == ["config.json"]  # no temporary file left
+
+
+def test_write_threshold_stores_the_decode_it_was_scored_with(tmp_path):
+    (tmp_path / "config.json").write_text(json.dumps({"model_type": "groupvit"}))
+    write_threshold(tmp_path, 0.16, refine=1.5, crop_names=True)
+    got = json.loads((tmp_path / "config.json").read_text())
+    assert got == {"model_type": "groupvit", KEY: 0.16, REFINE_KEY: 1.5, CROP_KEY: True}
+    # calibrated again for the official decode: the old decode keys must not stay behind
+    write_threshold(tmp_path, 0.3)
+    got = json.loads((tmp_path / "config.json").read_text())
+    assert got == {"model_type": "groupvit", KEY: 0.3}
