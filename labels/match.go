@@ -245,6 +245,25 @@ func (m *Match) Rename(g, l int) {
 	m.groupLabel[g] = l
 }
 
+// Split moves the given pixels of group g into a new group that starts as
+// a copy of g (its affinity row, label and score) and returns the new
+// group's index, after the encoder's groups. It lets a later step name the
+// separate pieces of one group apart (segment's crop naming). Pixels that
+// are not g's are left where they are.
+func (m *Match) Split(g int, pixels []int) int {
+	n := m.Groups
+	m.Groups++
+	m.Affinity = append(m.Affinity, m.Affinity[g*m.Labels:(g+1)*m.Labels]...)
+	m.groupLabel = append(m.groupLabel, m.groupLabel[g])
+	m.groupScore = append(m.groupScore, m.groupScore[g])
+	for _, i := range pixels {
+		if int(m.PixelGroup[i]) == g {
+			m.PixelGroup[i] = int32(n)
+		}
+	}
+	return n
+}
+
 // Segmentation turns the decode into the per-pixel label map.
 func (m *Match) Segmentation(names []string) (*Segmentation, error) {
 	if len(names) != m.Labels {

@@ -191,3 +191,38 @@ func TestRenameSwapsScores(t *testing.T) {
 		t.Errorf("group 0 is %d after renaming to an unknown label, want it kept at 2", l)
 	}
 }
+
+func TestSplitMovesPixelsToACopyOfTheGroup(t *testing.T) {
+	in := MatchInput{
+		GroupEmbeds: []float32{1, 0, 0, 1}, ImageEmbed: []float32{1, 0},
+		TextEmbeds: []float32{1, 0, 0, 1}, Dim: 2,
+		SoftMap: []float32{0.9, 0.1, 0.1, 0.9, 0.9, 0.1}, GridH: 1, GridW: 3, LogitScale: 20, Width: 3, Height: 1,
+	}
+	m, err := Decode(in, MatchOptions{BgThresh: 0.5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.PixelGroup[0] != 0 || m.PixelGroup[1] != 1 || m.PixelGroup[2] != 0 {
+		t.Fatalf("pixel groups %v, want [0 1 0]", m.PixelGroup)
+	}
+	row := append([]float32(nil), m.Affinity[:2]...)
+	l0, s0 := m.GroupLabel(0)
+	n := m.Split(0, []int{1, 2}) // pixel 1 is group 1's: it must stay
+	if n != 2 || m.Groups != 3 {
+		t.Fatalf("Split returned %d with %d groups, want 2 and 3", n, m.Groups)
+	}
+	if m.PixelGroup[0] != 0 || m.PixelGroup[1] != 1 || m.PixelGroup[2] != 2 {
+		t.Errorf("pixel groups after the split %v, want [0 1 2]", m.PixelGroup)
+	}
+	if l, s := m.GroupLabel(2); l != l0 || s != s0 || m.Affinity[4] != row[0] || m.Affinity[5] != row[1] {
+		t.Errorf("new group: label %d score %v row %v, want a copy of group 0 (%d, %v, %v)", l, s, m.Affinity[4:], l0, s0, row)
+	}
+	m.Rename(2, 1)
+	seg, err := m.Segmentation([]string{"a", "b"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(seg.Groups) != 3 || seg.Groups[2].Pixels != 1 || seg.Map[0] != 1 || seg.Map[2] != 2 {
+		t.Errorf("segmentation after split and rename: groups %+v, map %v", seg.Groups, seg.Map)
+	}
+}

@@ -11,7 +11,8 @@ type Segmentation struct {
 	// Labels[i]. Eight bits are enough because the label mask PNG is 8-bit,
 	// which caps a run at 255 labels.
 	Map []uint8
-	// Groups describes each final group of the image encoder.
+	// Groups describes each final group of the image encoder, then any
+	// pieces a later step split off them to name apart (Match.Split).
 	Groups []Group
 }
 

@@ -44,7 +44,8 @@ type Record struct {
 	// image's pixels, rounded to 6 decimals. Every label appears, with 0
 	// when absent, so readers need not treat a missing key specially.
 	Fractions map[string]float64 `json:"fractions"`
-	// Groups describes each final group of the image encoder.
+	// Groups describes each final group of the image encoder, then any
+	// pieces split off them to be named apart (--crop-names).
 	Groups []Group `json:"groups"`
 	// TimingsMS maps a stage (see the Stage constants) to the time it took
 	// for this image, in milliseconds rounded to microseconds. Stages done
