@@ -185,6 +185,21 @@ func affinity(in MatchInput, g, l, topk int) ([]float32, []int) {
 	return aff, order[:k]
 }
 
+// Probabilities is the softmax over the labels of the scaled similarities
+// of embedding e to each label embedding in text ([L, dim]), as the
+// contrastive loss computes it.
+func Probabilities(e, text []float32, dim int, scale float32) []float32 {
+	logits := make([]float32, len(text)/dim)
+	for l := range logits {
+		var dot float32
+		for i, v := range text[l*dim : (l+1)*dim] {
+			dot += v * e[i]
+		}
+		logits[l] = scale * dot
+	}
+	return softmax(logits)
+}
+
 func softmax(x []float32) []float32 {
 	m := float32(math.Inf(-1))
 	for _, v := range x {

@@ -226,3 +226,22 @@ func TestSplitMovesPixelsToACopyOfTheGroup(t *testing.T) {
 		t.Errorf("segmentation after split and rename: groups %+v, map %v", seg.Groups, seg.Map)
 	}
 }
+
+func TestProbabilities(t *testing.T) {
+	text := []float32{1, 0, 0, 1, 0.6, 0.8} // three unit labels in 2-D
+	p := Probabilities([]float32{0.8, 0.6}, text, 2, 10)
+	var sum float32
+	for _, v := range p {
+		sum += v
+	}
+	if math.Abs(float64(sum-1)) > 1e-6 {
+		t.Errorf("probabilities sum to %v", sum)
+	}
+	// similarities 0.8, 0.6, 0.96 scaled by 10: logits 8, 6, 9.6
+	if !(p[2] > p[0] && p[0] > p[1]) {
+		t.Errorf("probabilities %v do not follow the similarities 0.8, 0.6, 0.96", p)
+	}
+	if want := 1 / (1 + math.Exp(-1.6) + math.Exp(-3.6)); math.Abs(float64(p[2])-want) > 1e-5 {
+		t.Errorf("p[2] = %v, want %v", p[2], want)
+	}
+}

@@ -94,7 +94,7 @@ func (s *Segmenter) nameByCrop(ctx context.Context, img image.Image, m *labels.M
 		if d := out.ImageEmbed.Shape[0]; d != dim {
 			return fmt.Errorf("naming group %d by its crop: image embedding of %d values, labels of %d", g, d, dim)
 		}
-		crops := labelProbs(out.ImageEmbed.Data, text, dim, s.eng.LogitScale())
+		crops := labels.Probabilities(out.ImageEmbed.Data, text, dim, s.eng.LogitScale())
 		row := m.Affinity[g*m.Labels : (g+1)*m.Labels]
 		best, arg := float32(-1), 0
 		for l, p := range crops {
@@ -135,30 +135,4 @@ func pieces(pixelGroup []int32, w, h int, g int32) [][]int {
 	}
 	sort.SliceStable(out, func(a, b int) bool { return len(out[a]) > len(out[b]) })
 	return out
-}
-
-// labelProbs is the softmax over labels of the scaled similarities of the
-// image embedding e to each label embedding, as the contrastive loss
-// computes it.
-func labelProbs(e, text []float32, dim int, scale float32) []float32 {
-	n := len(text) / dim
-	p := make([]float32, n)
-	top := float32(math.Inf(-1))
-	for l := range p {
-		var dot float32
-		for i, v := range text[l*dim : (l+1)*dim] {
-			dot += v * e[i]
-		}
-		p[l] = scale * dot
-		top = max(top, p[l])
-	}
-	var sum float32
-	for l, v := range p {
-		p[l] = float32(math.Exp(float64(v - top)))
-		sum += p[l]
-	}
-	for l := range p {
-		p[l] /= sum
-	}
-	return p
 }

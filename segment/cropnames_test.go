@@ -107,7 +107,7 @@ func TestCropNamesShowEachForegroundGroupAlone(t *testing.T) {
 		// The name is the best product of the encoder group's scores and the
 		// crop's label probabilities; the score and background decision stay.
 		p := parent[g]
-		crops := labelProbs(rec.embeds[1+k], s.text, s.dim, rec.Engine.LogitScale())
+		crops := labels.Probabilities(rec.embeds[1+k], s.text, s.dim, rec.Engine.LogitScale())
 		best, want := float32(-1), -1
 		for l := range crops {
 			if v := m0.Affinity[p*m0.Labels+l] * crops[l]; v > best {
@@ -243,25 +243,6 @@ func TestCropNamesReportEngineFailure(t *testing.T) {
 	_, err := s.Segment(context.Background(), fixtureImage(t))
 	if err == nil || !strings.Contains(err.Error(), "by its crop: engine gave up") {
 		t.Fatalf("error %v, want the crop encoding's failure named", err)
-	}
-}
-
-func TestLabelProbs(t *testing.T) {
-	text := []float32{1, 0, 0, 1, 0.6, 0.8} // three unit labels in 2-D
-	p := labelProbs([]float32{0.8, 0.6}, text, 2, 10)
-	var sum float32
-	for _, v := range p {
-		sum += v
-	}
-	if math.Abs(float64(sum-1)) > 1e-6 {
-		t.Errorf("probabilities sum to %v", sum)
-	}
-	// similarities 0.8, 0.6, 0.96 scaled by 10: logits 8, 6, 9.6
-	if !(p[2] > p[0] && p[0] > p[1]) {
-		t.Errorf("probabilities %v do not follow the similarities 0.8, 0.6, 0.96", p)
-	}
-	if want := 1 / (1 + math.Exp(-1.6) + math.Exp(-3.6)); math.Abs(float64(p[2])-want) > 1e-5 {
-		t.Errorf("p[2] = %v, want %v", p[2], want)
 	}
 }
 
