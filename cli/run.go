@@ -40,7 +40,7 @@ func (l *labelFlags) register(fs *pflag.FlagSet) {
 	fs.Float32Var(&l.bgThresh, "bg-thresh", 0.9, "background threshold: pixels whose best label score is below it are background (default: the model's calibrated one if its config.json has it, else the official 0.9)")
 	fs.IntVar(&l.topK, "topk", 5, "keep only the K labels most similar to the whole image (0: all)")
 	fs.Float32Var(&l.refine, "refine", 0, "snap masks to colour edges with a guided filter of this radius in patch widths (default: the model's own if its config.json has it, else 0: the official decode)")
-	fs.BoolVar(&l.cropNames, "crop-names", false, "name each foreground group by encoding the frame again with only that group visible: one more image-encoder pass per group (default: the model's own if its config.json has it, else off: the official naming)")
+	fs.BoolVar(&l.cropNames, "crop-names", false, "name each foreground group, and each separate piece of it, by encoding the frame again with only that piece visible: one more image-encoder pass per piece (default: the model's own if its config.json has it, else off: the official naming)")
 	fs.StringVar(&l.embeddings, "label-embeddings", "", "precomputed label embeddings (from embed-labels) instead of running the text encoder")
 	fs.BoolVar(&l.noCache, "no-cache", false, "do not read or write the label-embedding cache")
 }

@@ -228,14 +228,6 @@ func (f *guidedFilter) fit(p []float64) {
 	f.box.mean(f.b, f.b)
 }
 
-// apply filters p into q at the guide's own resolution (q may not be p).
-func (f *guidedFilter) apply(p, q []float64) {
-	f.fit(p)
-	for i := range q {
-		q[i] = f.a[0][i]*f.I[0][i] + f.a[1][i]*f.I[1][i] + f.a[2][i]*f.I[2][i] + f.b[i]
-	}
-}
-
 // refineRadius converts a radius in patch widths to output pixels (at
 // least 1): the filter's reach scales with the grid it corrects.
 func refineRadius(patches float32, gh, gw, h, w int) int {

@@ -278,3 +278,12 @@ func BenchmarkDecode(b *testing.B) {
 		}
 	}
 }
+
+// apply filters p into q at the guide's own resolution, without the
+// subsampling of refinedPixelGroups: the plain guided filter the tests check.
+func (f *guidedFilter) apply(p, q []float64) {
+	f.fit(p)
+	for i := range q {
+		q[i] = f.a[0][i]*f.I[0][i] + f.a[1][i]*f.I[1][i] + f.a[2][i]*f.I[2][i] + f.b[i]
+	}
+}

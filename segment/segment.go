@@ -41,9 +41,9 @@ type Options struct {
 	// Precomputed, when set, supplies every label's embedding and the text
 	// encoder is never run.
 	Precomputed *labels.EmbeddingFile
-	// CropNames names each foreground group by encoding the frame again
-	// with only that group visible (see nameByCrop): one more image-encoder
-	// pass per foreground group.
+	// CropNames names each foreground group, and each separate piece of
+	// it, by encoding the frame again with only that piece visible (see
+	// nameByCrop): one more image-encoder pass per piece.
 	CropNames bool
 }
 
