@@ -230,9 +230,7 @@ func pixelGroups(soft []float32, gh, gw, g, h, w int) []int32 {
 		for x, tx := range xs {
 			best, arg := float32(math.Inf(-1)), 0
 			for k := 0; k < g; k++ {
-				v := ty.l0*(tx.l0*r0[tx.i0*g+k]+tx.l1*r0[tx.i1*g+k]) +
-					ty.l1*(tx.l0*r1[tx.i0*g+k]+tx.l1*r1[tx.i1*g+k])
-				if v > best {
+				if v := mix(ty, tx, r0, r1, g, k); v > best {
 					best, arg = v, k
 				}
 			}

@@ -346,6 +346,13 @@ func taps(in, out int) []tap {
 	return t
 }
 
+// mix is group k's bilinear value at the output pixel whose taps are ty
+// (rows r0, r1 of the [gh·gw, g] soft map) and tx.
+func mix(ty, tx tap, r0, r1 []float32, g, k int) float32 {
+	return ty.l0*(tx.l0*r0[tx.i0*g+k]+tx.l1*r0[tx.i1*g+k]) +
+		ty.l1*(tx.l0*r1[tx.i0*g+k]+tx.l1*r1[tx.i1*g+k])
+}
+
 func newBilinear(gh, gw, h, w int) *bilinear {
 	return &bilinear{gw: gw, h: h, w: w, ys: taps(gh, h), xs: taps(gw, w)}
 }
@@ -356,9 +363,7 @@ func (b *bilinear) plane(soft []float32, g, k int, dst []float64) {
 		r0 := soft[ty.i0*gw*g:]
 		r1 := soft[ty.i1*gw*g:]
 		for x, tx := range b.xs {
-			v := ty.l0*(tx.l0*r0[tx.i0*g+k]+tx.l1*r0[tx.i1*g+k]) +
-				ty.l1*(tx.l0*r1[tx.i0*g+k]+tx.l1*r1[tx.i1*g+k])
-			dst[y*b.w+x] = float64(v)
+			dst[y*b.w+x] = float64(mix(ty, tx, r0, r1, g, k))
 		}
 	}
 }
