@@ -16,7 +16,7 @@ include mk/tflite.mk
 .PHONY: build demo test go-test vet cross bench fuzz clean
 
 build:
-	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN) .
+	CGO_ENABLED=0 $(GO) build -trimpath -buildvcs=auto -o $(BIN) .
 
 demo: build
 	./$(BIN) run --labels "$(DEMO_LABELS)" --input testdata/scenes --out $(OUT)/demo

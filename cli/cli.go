@@ -42,9 +42,6 @@ func commands() map[string]command {
 	}
 }
 
-// Version is set at build time with -ldflags "-X ...cli.Version=...".
-var Version = "dev"
-
 // errUsage marks errors caused by how the command was called (exit 2).
 var errUsage = errors.New("usage")
 
@@ -123,15 +120,6 @@ func parse(fs *pflag.FlagSet, args []string) error {
 		}
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
-	return nil
-}
-
-func versionCmd(_ context.Context, e *env, args []string) error {
-	fs := newFlags(e, "version", "")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	fmt.Fprintln(e.stdout, "groupvit", Version)
 	return nil
 }
 
