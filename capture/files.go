@@ -54,34 +54,46 @@ type FilesOptions struct {
 //     exactly as if each had been named on its own. That way a quoted
 //     pattern behaves like the same pattern expanded by the shell.
 //
-// A path that does not exist, or a glob that matches nothing, fails here,
-// naming it, so a typo is caught before any work starts; the error then
-// wraps fs.ErrNotExist. An existing path is taken literally even when it
-// contains glob characters. Inputs keep the order given, and a file reached
-// twice is read once. GIFs yield their first frame only.
+// An input that does not exist, a glob that matches nothing or a folder
+// that cannot be listed does not stop the others: Next reports it, in its
+// place, as a FrameError named after the input (wrapping fs.ErrNotExist when
+// it is missing), and moves on. Only when no input yields any file at all
+// does OpenFiles fail, naming them, so a lone typo is caught before any work
+// starts. An existing path is taken literally even when it contains glob
+// characters. Inputs keep the order given, and a file reached twice is read
+// once. GIFs yield their first frame only.
 //
 // Only file names are collected here; each file is read when Next reaches it.
 func OpenFiles(patterns []string, opts FilesOptions) (Source, error) {
 	if len(patterns) == 0 {
 		return nil, errors.New("capture: no input files given")
 	}
-	var paths []string
+	var entries []fileEntry
+	var bad []error
+	files := 0
 	seen := make(map[string]bool)
 	add := func(p string) {
 		if key := filepath.Clean(p); !seen[key] {
 			seen[key] = true
-			paths = append(paths, p)
+			entries = append(entries, fileEntry{path: p})
+			files++
 		}
+	}
+	fail := func(pat string, err error) {
+		entries = append(entries, fileEntry{path: pat, err: err})
+		bad = append(bad, fmt.Errorf("capture: input %q: %w", pat, err))
 	}
 	for _, pat := range patterns {
 		matches, err := expandPattern(pat)
 		if err != nil {
-			return nil, err
+			fail(pat, err)
+			continue
 		}
 		for _, m := range matches {
 			info, err := os.Stat(m)
 			if err != nil {
-				return nil, fmt.Errorf("capture: input: %w", err)
+				fail(m, pathErr(err))
+				continue
 			}
 			if !info.IsDir() {
 				add(m)
@@ -89,14 +101,18 @@ func OpenFiles(patterns []string, opts FilesOptions) (Source, error) {
 			}
 			imgs, err := folderImages(m)
 			if err != nil {
-				return nil, err
+				fail(m, err)
+				continue
 			}
 			for _, p := range imgs {
 				add(p)
 			}
 		}
 	}
-	if len(paths) == 0 {
+	if files == 0 {
+		if len(bad) > 0 {
+			return nil, errors.Join(bad...)
+		}
 		// Only folders can get here: each holds no image. Naming them all
 		// would be long; the patterns say what was searched.
 		return nil, fmt.Errorf("capture: no PNG, JPEG or GIF images in %s", strings.Join(patterns, ", "))
@@ -107,7 +123,24 @@ func OpenFiles(patterns []string, opts FilesOptions) (Source, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &filesSource{paths: paths, opts: opts}, nil
+	return &filesSource{entries: entries, opts: opts}, nil
+}
+
+// fileEntry is one file to read, or an input that failed before any file
+// could be named (err set).
+type fileEntry struct {
+	path string
+	err  error
+}
+
+// pathErr drops the path from a *fs.PathError: the FrameError that carries
+// it names the input already.
+func pathErr(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("%s: %w", pe.Op, pe.Err)
+	}
+	return err
 }
 
 // expandPattern turns one input into the paths it names.
@@ -115,16 +148,16 @@ func expandPattern(pat string) ([]string, error) {
 	_, statErr := os.Stat(pat)
 	if statErr == nil || !hasMeta(pat) {
 		if statErr != nil {
-			return nil, fmt.Errorf("capture: input: %w", statErr)
+			return nil, pathErr(statErr)
 		}
 		return []string{pat}, nil
 	}
 	matches, err := filepath.Glob(pat)
 	if err != nil {
-		return nil, fmt.Errorf("capture: input pattern %s: %w", pat, err)
+		return nil, fmt.Errorf("pattern: %w", err)
 	}
 	if len(matches) == 0 {
-		return nil, fmt.Errorf("capture: input pattern %s matches nothing: %w", pat, fs.ErrNotExist)
+		return nil, fmt.Errorf("pattern matches nothing: %w", fs.ErrNotExist)
 	}
 	// Glob sorts within each directory it walks, not across them.
 	sort.Strings(matches)
@@ -147,7 +180,7 @@ func hasMeta(path string) bool {
 func folderImages(dir string) ([]string, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		return nil, fmt.Errorf("capture: input folder: %w", err)
+		return nil, fmt.Errorf("folder: %w", pathErr(err))
 	}
 	var out []string
 	for _, e := range entries {
@@ -174,9 +207,9 @@ func isImageName(name string) bool {
 
 // filesSource is the Source returned by OpenFiles.
 type filesSource struct {
-	paths []string
-	opts  FilesOptions
-	next  int  // index in paths of the file the next call reads
+	entries []fileEntry
+	opts    FilesOptions
+	next    int  // index in entries of the one the next call reads
 	seq   int  // Seq of the next good frame
 	good  bool // whether the current pass has produced a frame yet
 	done  bool // set by Close
@@ -189,14 +222,26 @@ func (s *filesSource) Next(ctx context.Context) (Frame, error) {
 	if err := ctx.Err(); err != nil {
 		return Frame{}, err
 	}
-	if s.next == len(s.paths) {
+	if s.next == len(s.entries) {
 		if !s.opts.Loop || !s.good {
 			return Frame{}, io.EOF
 		}
 		s.next, s.good = 0, false
+		// A missing input was reported once; later passes skip it.
+		kept := s.entries[:0]
+		for _, e := range s.entries {
+			if e.err == nil {
+				kept = append(kept, e)
+			}
+		}
+		s.entries = kept
 	}
-	name := s.paths[s.next]
+	e := s.entries[s.next]
 	s.next++
+	if e.err != nil {
+		return Frame{}, &FrameError{Name: e.path, Err: e.err}
+	}
+	name := e.path
 	img, err := readImage(name, s.opts.MaxPixels)
 	if err != nil {
 		return Frame{}, &FrameError{Name: name, Err: err}
@@ -219,12 +264,7 @@ func (s *filesSource) Close() error {
 func readImage(name string, maxPixels int) (*image.RGBA, error) {
 	data, err := os.ReadFile(name)
 	if err != nil {
-		var pe *fs.PathError
-		if errors.As(err, &pe) {
-			// Drop the path the caller already reports.
-			return nil, fmt.Errorf("%s: %w", pe.Op, pe.Err)
-		}
-		return nil, err
+		return nil, pathErr(err)
 	}
 	cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
 	if err != nil {

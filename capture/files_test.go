@@ -286,7 +286,8 @@ func TestOpenErrorsNameTheInput(t *testing.T) {
 		mention  string
 		notExist bool
 	}{
-		{[]string{filepath.Join(dir, "a.png"), missing}, missing, true},
+		{[]string{missing}, missing, true},
+		{[]string{missing, noMatch}, noMatch, true},
 		{[]string{noMatch}, noMatch, true},
 		{[]string{badPat}, badPat, false},
 		{[]string{empty}, empty, false},
@@ -307,6 +308,50 @@ func TestOpenErrorsNameTheInput(t *testing.T) {
 	}
 	if _, err := OpenFiles([]string{badPat}, FilesOptions{}); !errors.Is(err, filepath.ErrBadPattern) {
 		t.Errorf("bad pattern error %v should wrap filepath.ErrBadPattern", err)
+	}
+}
+
+// A missing input among good ones does not stop them: it is reported in its
+// place, by name, and the source goes on.
+func TestMissingInputAmongOthers(t *testing.T) {
+	dir := t.TempDir()
+	a := writeFile(t, dir, "a.png", encodePNG(t, 1, 1, solidNRGBA(color.NRGBA{A: 255})))
+	b := writeFile(t, dir, "b.png", encodePNG(t, 1, 1, solidNRGBA(color.NRGBA{A: 255})))
+	missing := filepath.Join(dir, "nope.png")
+	noMatch := filepath.Join(dir, "*.jpg")
+	for _, loop := range []bool{false, true} {
+		src, err := OpenFiles([]string{a, missing, noMatch, b}, FilesOptions{Loop: loop})
+		if err != nil {
+			t.Fatalf("OpenFiles with two good inputs: %v", err)
+		}
+		var got []string
+		for i := 0; i < 6; i++ { // one pass, plus a second one when looping
+			f, err := src.Next(context.Background())
+			if err == io.EOF {
+				break
+			}
+			var fe *FrameError
+			switch {
+			case errors.As(err, &fe):
+				if !errors.Is(err, fs.ErrNotExist) {
+					t.Errorf("%s: %v should wrap fs.ErrNotExist", fe.Name, err)
+				}
+				got = append(got, "error "+filepath.Base(fe.Name))
+			case err != nil:
+				t.Fatalf("Next: %v", err)
+			default:
+				got = append(got, filepath.Base(f.Name))
+			}
+		}
+		src.Close()
+		want := []string{"a.png", "error nope.png", "error *.jpg", "b.png"}
+		if loop {
+			// the missing inputs are reported once, not on every pass
+			want = append(want, "a.png", "b.png")
+		}
+		if !equalStrings(got, want) {
+			t.Errorf("loop=%v: got %q, want %q", loop, got, want)
+		}
 	}
 }
 

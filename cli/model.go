@@ -56,9 +56,39 @@ func (m *modelFlags) open(e *env) (*loadedModel, error) {
 		return m.openTFLite(e)
 	}
 	if m.engine == "tflite" {
-		return nil, fmt.Errorf("%w: --engine tflite runs .tflite files; convert the checkpoint first with `groupvit export --checkpoint %s`", errUsage, m.path)
+		return nil, fmt.Errorf("%w: %s", errUsage, exportHint(m.path))
 	}
 	return m.openCheckpoint()
+}
+
+// exportHint tells how to get a .tflite file for --engine tflite from the
+// checkpoint at path ("" is the embedded default, which export reads when
+// --checkpoint is left out).
+func exportHint(path string) string {
+	if path == "" {
+		return "--engine tflite runs .tflite files, and the embedded default model is a checkpoint; convert it first with " +
+			"`groupvit export --precision int8 -o default-int8.tflite`, then pass --model default-int8.tflite"
+	}
+	out := filepath.Base(filepath.Clean(path)) + "-int8.tflite"
+	return fmt.Sprintf("--engine tflite runs .tflite files, and %s is a checkpoint; convert it first with "+
+		"`groupvit export --checkpoint %s --precision int8 -o %s`, then pass --model %s",
+		path, shellQuote(path), shellQuote(out), shellQuote(out))
+}
+
+// shellQuote quotes s for a POSIX shell when it holds anything but the
+// characters that never need it, so a hint can be pasted as it is.
+func shellQuote(s string) string {
+	safe := s != ""
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./+:,=@%", r)) {
+			safe = false
+			break
+		}
+	}
+	if safe {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 func (m *modelFlags) openCheckpoint() (*loadedModel, error) {

@@ -37,7 +37,9 @@ func (l *labelFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&l.list, "labels", "", `comma-separated words or phrases to segment, e.g. "person,dog,red car"`)
 	fs.StringVar(&l.file, "labels-file", "", "file with one label per line (# starts a comment)")
 	fs.StringArrayVar(&l.templates, "template", nil, `prompt template with {} for the label (repeat to average several; default "a photo of a {}.")`)
-	fs.Float32Var(&l.bgThresh, "bg-thresh", 0.9, "background threshold: pixels whose best label score is below it are background (default: the model's calibrated one if its config.json has it, else the official 0.9)")
+	// Registered with a zero default so that the help shows one default,
+	// the one in the text: the real default depends on the model.
+	fs.Float32Var(&l.bgThresh, "bg-thresh", 0, "background threshold: pixels whose best label score is below it are background (default: the model's calibrated one if its config.json has it, else the official 0.9)")
 	fs.IntVar(&l.topK, "topk", 5, "keep only the K labels most similar to the whole image (0: all)")
 	fs.Float32Var(&l.refine, "refine", 0, "snap masks to colour edges with a guided filter of this radius in patch widths (default: the model's own if its config.json has it, else 0: the official decode)")
 	fs.BoolVar(&l.cropNames, "crop-names", false, "name each foreground group, and each separate piece of it, by encoding the frame again with only that piece visible: one more image-encoder pass per piece (default: the model's own if its config.json has it, else off: the official naming)")
@@ -109,10 +111,13 @@ func (l *labelFlags) segmenter(e *env, m *loadedModel, opt segment.Options) (*se
 // given, else the one the model was calibrated for (calibrated true), else
 // the official 0.9.
 func (l *labelFlags) threshold(m *loadedModel) (t float32, calibrated bool) {
-	if (l.fs == nil || !l.fs.Changed("bg-thresh")) && m.cfg.BgThresh > 0 {
+	if l.fs != nil && l.fs.Changed("bg-thresh") {
+		return l.bgThresh, false
+	}
+	if m.cfg.BgThresh > 0 {
 		return float32(m.cfg.BgThresh), true
 	}
-	return l.bgThresh, false
+	return labels.DefaultMatchOptions().BgThresh, false
 }
 
 // maxRefine bounds --refine: past a few patches the filter's windows span
@@ -176,7 +181,8 @@ func runCmd(ctx context.Context, e *env, args []string) error {
 	}
 	var src capture.Source
 	if !isLive {
-		// Opened before the model so that a mistyped path fails at once.
+		// Opened before the model so that a mistyped lone path fails at
+		// once; a missing one among others is reported in its turn.
 		if src, err = capture.OpenFiles(paths, capture.FilesOptions{Loop: *loop}); err != nil {
 			return err
 		}
@@ -242,7 +248,7 @@ func runCmd(ctx context.Context, e *env, args []string) error {
 		}
 		var fe *capture.FrameError
 		if errors.As(err, &fe) {
-			fmt.Fprintf(e.stderr, "groupvit: %s: %v\n", fe.Name, fe.Err)
+			fmt.Fprintf(e.stderr, "groupvit: %q: %v\n", fe.Name, fe.Err)
 			sink.Fail(fe.Name, fe.Err)
 			failed++
 			continue
@@ -253,7 +259,7 @@ func runCmd(ctx context.Context, e *env, args []string) error {
 		}
 		decode := time.Since(td)
 		if err := processFrame(ctx, f, seg, sink, lf.template(), *alpha, decode, textTime); err != nil {
-			fmt.Fprintf(e.stderr, "groupvit: %s: %v\n", f.Name, err)
+			fmt.Fprintf(e.stderr, "groupvit: %q: %v\n", f.Name, err)
 			sink.Fail(f.Name, err)
 			failed++
 			if ctx.Err() != nil {
