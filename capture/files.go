@@ -210,9 +210,9 @@ type filesSource struct {
 	entries []fileEntry
 	opts    FilesOptions
 	next    int  // index in entries of the one the next call reads
-	seq   int  // Seq of the next good frame
-	good  bool // whether the current pass has produced a frame yet
-	done  bool // set by Close
+	seq     int  // Seq of the next good frame
+	good    bool // whether the current pass has produced a frame yet
+	done    bool // set by Close
 }
 
 func (s *filesSource) Next(ctx context.Context) (Frame, error) {
