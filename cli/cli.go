@@ -21,6 +21,9 @@ import (
 type env struct {
 	stdout, stderr io.Writer
 	getenv         func(string) string
+	// stderrTTY says stderr is a terminal, where redrawn progress bars
+	// belong; in a log or pipe they would leave a \r per redraw.
+	stderrTTY bool
 }
 
 type command struct {
@@ -54,7 +57,7 @@ var errPartial = errors.New("some inputs failed")
 func Main(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	e := &env{stdout: stdout, stderr: stderr, getenv: os.Getenv}
+	e := &env{stdout: stdout, stderr: stderr, getenv: os.Getenv, stderrTTY: isTerminal(stderr)}
 	cmds := commands()
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		usage(stdout, cmds)

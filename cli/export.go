@@ -42,7 +42,7 @@ func exportCmd(ctx context.Context, e *env, args []string) error {
 	if *size == 0 {
 		*size = src.Model.Arch.Vision.ImageSize
 	}
-	bar := &progress{w: e.stderr}
+	bar := newProgress(e)
 	opt := export.Options{Precision: prec, Size: *size, Template: *template}
 	if prec == export.INT8 {
 		imgs, err := calibrationImages(ctx, *calib, *calibN, *size)
@@ -51,7 +51,7 @@ func exportCmd(ctx context.Context, e *env, args []string) error {
 		}
 		bar.start("calibrating int8 ranges", len(imgs))
 		opt.Ranges, err = export.Calibrate(src.Model, imgs, *size, nil, func(done, _ int) { bar.set(done) })
-		bar.done()
+		bar.finish()
 		if err != nil {
 			return err
 		}
@@ -70,7 +70,7 @@ func exportCmd(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	bar.set(2)
-	bar.done()
+	bar.finish()
 	fmt.Fprintf(e.stderr, "groupvit: %s exported as %s (%s, %d px, %.1f MB)\n", name, *out, prec, *size, float64(len(data))/1e6)
 	return nil
 }
@@ -134,27 +134,49 @@ func calibrationImages(ctx context.Context, dir string, n, size int) ([]image.Im
 	return imgs, nil
 }
 
-// progress draws a one-line bar on stderr for long exports.
+// progress shows how far a long export is. On a terminal it redraws one
+// line with \r; anywhere else (a log file, a pipe, CI) \r would pile up
+// every redraw in the file, so it writes one line per stage when the stage
+// ends instead.
 type progress struct {
 	w     io.Writer
+	tty   bool
 	label string
+	done  int
 	total int
 	t0    time.Time
+	now   func() time.Time // time.Now; tests pin it
+}
+
+func newProgress(e *env) *progress {
+	return &progress{w: e.stderr, tty: e.stderrTTY, now: time.Now}
 }
 
 func (p *progress) start(label string, total int) {
-	p.label, p.total, p.t0 = label, total, time.Now()
+	p.label, p.total, p.t0 = label, total, p.now()
 	p.set(0)
 }
 
 func (p *progress) set(done int) {
+	p.done = done
+	if !p.tty {
+		return
+	}
 	const width = 30
 	fill := width
 	if p.total > 0 {
 		fill = width * done / p.total
 	}
 	fmt.Fprintf(p.w, "\r%-26s [%s%s] %d/%d %5.1fs", p.label, strings.Repeat("#", fill), strings.Repeat(".", width-fill),
-		done, p.total, time.Since(p.t0).Seconds())
+		done, p.total, p.now().Sub(p.t0).Seconds())
 }
 
-func (p *progress) done() { fmt.Fprintln(p.w) }
+// finish ends the stage: the bar's line on a terminal, the stage's one
+// line elsewhere.
+func (p *progress) finish() {
+	if p.tty {
+		fmt.Fprintln(p.w)
+		return
+	}
+	fmt.Fprintf(p.w, "groupvit: %s: %d/%d in %.1fs\n", p.label, p.done, p.total, p.now().Sub(p.t0).Seconds())
+}
