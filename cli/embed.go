@@ -38,6 +38,7 @@ func embedLabelsCmd(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	warnUnknownWords(e, m, names)
 	emb, dim, err := seg.Embed(ctx, names)
 	if err != nil {
 		return err

@@ -91,13 +91,16 @@ func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
+// defaultModelName names the embedded default model in messages.
+const defaultModelName = "embedded default model"
+
 func (m *modelFlags) openCheckpoint() (*loadedModel, error) {
 	var ck *models.Checkpoint
 	var tok *labels.Tokenizer
 	var name string
 	var err error
 	if m.path == "" {
-		name = "embedded default model"
+		name = defaultModelName
 		var vocab, merges []byte
 		ck, vocab, merges, err = models.LoadDefault()
 		if err == nil {

@@ -142,6 +142,34 @@ func (l *labelFlags) namesByCrop(m *loadedModel) bool {
 	return l.cropNames
 }
 
+// warnUnknownWords tells the user which of the labels hold words model m
+// never read, and the words it knows, when its config lists them (the
+// embedded default, trained on coloured shapes, knows a few dozen). A
+// warning, not an error: the text encoder still embeds any word, the result
+// is just a guess.
+func warnUnknownWords(e *env, m *loadedModel, names []string) {
+	unknown := labels.UnknownWords(names, m.cfg.KnownWords)
+	if len(unknown) == 0 {
+		return
+	}
+	var parts []string
+	for _, n := range names {
+		if ws, ok := unknown[n]; ok {
+			p := joinQuoted(ws)
+			if len(ws) != 1 || ws[0] != n {
+				p += fmt.Sprintf(" (in %q)", n)
+			}
+			parts = append(parts, p)
+		}
+	}
+	who := "model " + m.name
+	if m.name == defaultModelName {
+		who = "the " + m.name
+	}
+	fmt.Fprintf(e.stderr, "groupvit: warning: %s never learnt the words %s: their masks are guesses. The words it knows: %s\n",
+		who, strings.Join(parts, "; "), strings.Join(m.cfg.KnownWords, ", "))
+}
+
 func (l *labelFlags) template() string {
 	if len(l.templates) == 0 {
 		return segment.DefaultTemplate
@@ -213,6 +241,7 @@ func runCmd(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	warnUnknownWords(e, m, names)
 	t0 := time.Now()
 	if err := seg.SetLabels(ctx, names); err != nil {
 		return err

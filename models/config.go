@@ -37,6 +37,12 @@ type Config struct {
 	// frame again with only that group visible (segment.Options.CropNames);
 	// commands do so where --crop-names is not given. Our own key too.
 	CropNames bool `json:"groupvit_edge_crop_names,omitempty"`
+	// KnownWords, when set, are the content words of the captions the model
+	// was trained on: a model trained on a small world (the embedded
+	// default knows coloured shapes) has never seen any other word, and
+	// commands warn about labels made of words outside it. Our own key; the
+	// released checkpoints, trained on the open web, have none.
+	KnownWords []string `json:"groupvit_edge_known_words,omitempty"`
 }
 
 // TextConfig mirrors GroupViTTextConfig.
@@ -414,6 +420,7 @@ func (c Config) EncodeJSON() ([]byte, error) {
 		BgThresh                  float64   `json:"groupvit_edge_bg_thresh,omitempty"`
 		Refine                    float64   `json:"groupvit_edge_refine,omitempty"`
 		CropNames                 bool      `json:"groupvit_edge_crop_names,omitempty"`
+		KnownWords                []string  `json:"groupvit_edge_known_words,omitempty"`
 	}{
 		Architectures:             []string{"GroupViTModel"},
 		ModelType:                 "groupvit",
@@ -428,6 +435,7 @@ func (c Config) EncodeJSON() ([]byte, error) {
 		BgThresh:                  c.BgThresh,
 		Refine:                    c.Refine,
 		CropNames:                 c.CropNames,
+		KnownWords:                c.KnownWords,
 	}
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)

@@ -574,6 +574,7 @@ def main():
     print(f"\ntrained {step} steps in {(time.time() - t0) / 60:.1f} min this run", file=sys.stderr)
     if args.export:
         model.eval()
+        model.config["groupvit_edge_known_words"] = world.KNOWN_WORDS
         save_hf(model, args.export, args.half)
         for f in ("vocab.json", "merges.txt"):
             shutil.copy(os.path.join(args.out, f), args.export)

@@ -23,6 +23,12 @@ BACKGROUNDS = ["plain", "gradient", "noise", "stripes"]
 BG_WORDS = {"plain": ["plain", "flat"], "gradient": ["gradient", "shaded"], "noise": ["noisy", "grainy"],
             "stripes": ["striped"]}
 
+# The content words captions use (closed-class words aside): stored in an
+# exported model's config.json as "groupvit_edge_known_words", so that the Go
+# commands can warn about labels the model has never read.
+KNOWN_WORDS = (SHAPES + list(COLOURS) + ["small", "little", "tiny", "large", "big", "shape", "background"]
+               + [w for ws in BG_WORDS.values() for w in ws])
+
 
 # ----------------------------------------------------------------------------
 # geometry: each shape is a polygon (or ellipse) inside a box of side s centred at (cx, cy)
