@@ -25,6 +25,7 @@ type modelFlags struct {
 	delegate string
 	lib      string
 	gpuLib   string
+	verbose  bool
 }
 
 func (m *modelFlags) register(fs *pflag.FlagSet) {
@@ -34,6 +35,7 @@ func (m *modelFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&m.lib, "tflite-lib", "", "`PATH` of libtensorflowlite_c.so (default: $GROUPVIT_TFLITE_LIB, the make tflite-lib cache, system paths)")
 	fs.StringVar(&m.gpuLib, "gpu-lib", "", "`PATH` of libtensorflowlite_gpu_delegate.so for --delegate gpu")
 	fs.IntVar(&m.threads, "threads", 0, "CPU threads for inference (0: all cores)")
+	fs.BoolVarP(&m.verbose, "verbose", "v", false, "show the runtime's own log lines (TFLite's INFO and WARNING lines) and which ops a CPU delegate left to TFLite's kernels")
 	fs.IntVar(&m.size, "size", 0, "model input size in pixels, a multiple of the patch size (0: the model's own; fixed for .tflite files)")
 }
 

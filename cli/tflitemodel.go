@@ -4,11 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/groupvit-edge/groupvit-edge/export"
 	"github.com/groupvit-edge/groupvit-edge/infer"
 	"github.com/groupvit-edge/groupvit-edge/infer/tfengine"
 	"github.com/groupvit-edge/groupvit-edge/infer/tflite"
+	"github.com/groupvit-edge/groupvit-edge/internal/runtimelog"
 	"github.com/groupvit-edge/groupvit-edge/labels"
 	tfl "github.com/groupvit-edge/groupvit-edge/tflite"
 )
@@ -43,9 +45,11 @@ func (m *modelFlags) openTFLite(e *env) (*loadedModel, error) {
 		engine = "tflite"
 	}
 	if engine != "native" { // tflite or auto; open checked the value
-		eng, err := tfengine.Open(data, l.Manifest, tfengine.Options{
-			Library: m.lib, Delegate: m.delegate, Threads: m.threads, GPULibrary: m.gpuLib,
-			Warn: func(msg string) { fmt.Fprintf(e.stderr, "groupvit: warning: %s\n", msg) },
+		eng, err := m.quietly(e, func() (*tfengine.Engine, error) {
+			return tfengine.Open(data, l.Manifest, tfengine.Options{
+				Library: m.lib, Delegate: m.delegate, Threads: m.threads, GPULibrary: m.gpuLib,
+				Warn: m.delegateNotice(e),
+			})
 		})
 		if err == nil {
 			lm.engine = eng
@@ -69,4 +73,39 @@ func (m *modelFlags) openTFLite(e *env) (*loadedModel, error) {
 	}
 	lm.engine = nat
 	return lm, nil
+}
+
+// quietly opens an engine with the runtime's own log lines kept off the
+// terminal unless --verbose: TFLite prints "INFO: Created TensorFlow Lite
+// XNNPACK delegate for CPU." on every run, past any Go writer. Lines that
+// were not INFO are kept in the error when opening fails, so a failure
+// still shows the runtime's reason.
+func (m *modelFlags) quietly(e *env, open func() (*tfengine.Engine, error)) (*tfengine.Engine, error) {
+	if m.verbose {
+		return open()
+	}
+	var eng *tfengine.Engine
+	lines, err := runtimelog.Quiet(e.stderr, func() error {
+		var err error
+		eng, err = open()
+		return err
+	})
+	if err != nil {
+		if keep := runtimelog.ErrorLines(lines); len(keep) > 0 {
+			err = fmt.Errorf("%w\nthe runtime said:\n  %s", err, strings.Join(keep, "\n  "))
+		}
+	}
+	return eng, err
+}
+
+// delegateNotice says which ops a delegate left to TFLite's own kernels:
+// always for the GPU delegate (part of the graph then runs on the CPU,
+// which the user chose the GPU to avoid), only with --verbose for XNNPACK,
+// where a few bookkeeping ops on TFLite's kernels are the normal case.
+func (m *modelFlags) delegateNotice(e *env) func(string) {
+	return func(msg string) {
+		if m.verbose || m.delegate == "gpu" {
+			fmt.Fprintf(e.stderr, "groupvit: warning: %s\n", msg)
+		}
+	}
 }
