@@ -133,7 +133,9 @@ func runLive(ctx context.Context, e *env, lf *liveFlags, inputs []string, loop b
 	p := pipeline.New(src, &liveSegmenter{s: seg}, pipeline.Options{
 		Live: live, MaxFPS: maxFPS, Template: template, Logger: logger,
 		Render: func(img *image.RGBA, seg *labels.Segmentation) (*image.RGBA, error) {
-			return overlay.Render(img, seg, overlay.Options{Alpha: alpha})
+			// FixedSize: a live stream's frames keep one size; the page
+			// has its own legend.
+			return overlay.Render(img, seg, overlay.Options{Alpha: alpha, FixedSize: true})
 		},
 	})
 	var sinks []output.Sink

@@ -110,7 +110,7 @@ func (s *FileSink) Write(ctx context.Context, r Result) error {
 	var err error
 	if r.Overlay == nil {
 		err = errors.New("no overlay image")
-	} else if mask, err = overlay.MaskImage(r.Seg); err == nil && mask.Rect != r.Overlay.Rect {
+	} else if mask, err = overlay.MaskImage(r.Seg); err == nil && !holdsFrame(r.Overlay.Rect, mask.Rect) {
 		err = fmt.Errorf("segmentation is %dx%d but the overlay is %dx%d",
 			mask.Rect.Dx(), mask.Rect.Dy(), r.Overlay.Rect.Dx(), r.Overlay.Rect.Dy())
 	}
@@ -243,4 +243,12 @@ func encodeJSON(w io.Writer, v any) error {
 	enc.SetEscapeHTML(false)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
+}
+
+// holdsFrame reports whether an overlay with bounds over has the frame
+// (bounds frame, at the origin) at its top-left: an overlay may be larger
+// than the frame, since a small frame's legend is drawn on a strip below it
+// (overlay.Render).
+func holdsFrame(over, frame image.Rectangle) bool {
+	return over.Min == image.Point{} && over.Dx() >= frame.Dx() && over.Dy() >= frame.Dy()
 }

@@ -24,17 +24,27 @@ type Options struct {
 	// 1. Zero selects DefaultAlpha; a negative value paints no fill at all,
 	// leaving only outlines and legend. Values above 1 count as 1.
 	Alpha float64
-	// NoOutline leaves out the 1-pixel outlines along label boundaries.
+	// NoOutline leaves out the two-tone outlines along label boundaries.
 	NoOutline bool
-	// NoLegend leaves out the legend box.
+	// NoLegend leaves out the legend.
 	NoLegend bool
 	// LegendAll lists every label in the legend. By default it lists only
-	// the labels present in this frame: the box covers part of the image,
-	// and with a long label list most entries would name nothing visible.
+	// the labels present in this frame: with a long label list most entries
+	// would name nothing visible.
 	LegendAll bool
+	// FixedSize keeps the result the size of the frame: a legend too large
+	// to sit inside the frame is left out instead of drawn below it (unless
+	// LegendAll asks for it, then it is drawn over the frame). Live streams
+	// want this: a frame size that changed with the labels in view would
+	// restart every viewer's decoder.
+	FixedSize bool
+	// PaletteColours draws every label in its Palette colour, even over a
+	// region of the same colour; by default Colours picks a contrasting one.
+	PaletteColours bool
 }
 
-// Legend geometry, in pixels, around basicfont.Face7x13's 7×13 cells.
+// Legend geometry, in pixels at scale 1, around basicfont.Face7x13's 7×13
+// cells; a large frame scales it up (legendScale).
 const (
 	legendMargin   = 4   // from the image corner to the box
 	legendPad      = 4   // inside the box, around the rows
@@ -43,14 +53,29 @@ const (
 	legendGap      = 4   // between swatch and name
 	legendMaxRunes = 32  // longer names are cut so the box stays small
 	legendShade    = 166 // box darkness, of 256: white text stays legible on snow
+	// legendInside is the largest share of the frame (1/legendInside of its
+	// area) the legend may cover; past it the legend goes below the frame.
+	legendInside = 10
+	// legendPerScale is the shorter frame side per step of legend scale:
+	// 1 up to 719 px, 2 for 720p, 3 for 1080p, so the text stays readable.
+	legendPerScale = 360
 )
+
+// stripGrey is the ground of the strip added below a small frame for its
+// legend.
+var stripGrey = color.RGBA{0x30, 0x30, 0x30, 0xFF}
 
 // Render draws seg over img and returns the result as a new image whose
 // bounds start at (0, 0); img is not modified. Labelled pixels are blended
-// with their Palette colour; each labelled region gets a 1-pixel outline in
-// its full colour along its inside edge, wherever a 4-neighbour holds a
-// different value (two labels meeting thus show both colours); a legend box
-// in the top-left corner names the colours.
+// with their label's colour (Colours: the Palette colour unless it matches
+// what is under it); each labelled region gets a two-tone outline along its
+// inside edge, wherever a 4-neighbour holds a different value: a 1-pixel
+// line of black or white (whichever contrasts with the label colour) at the
+// edge and one of the label colour inside it, so the edge shows on any
+// ground. A legend names the colours: in the top-left corner, scaled with
+// the frame, when it covers at most a tenth of it; otherwise on a strip
+// added below the frame, so the result is then taller than img (see
+// Options.FixedSize).
 //
 // seg must match img's size, hold Width×Height values and name every value
 // it uses; otherwise Render returns an error saying which rule was broken.
@@ -62,22 +87,56 @@ func Render(img image.Image, seg *labels.Segmentation, opts Options) (*image.RGB
 	if b.Dx() != seg.Width || b.Dy() != seg.Height {
 		return nil, fmt.Errorf("overlay: segmentation is %dx%d but the image is %dx%d", seg.Width, seg.Height, b.Dx(), b.Dy())
 	}
-	dst := image.NewRGBA(image.Rect(0, 0, seg.Width, seg.Height))
-	draw.Draw(dst, dst.Rect, img, b.Min, draw.Src)
+	var labelColours []color.RGBA
+	if opts.PaletteColours {
+		labelColours = make([]color.RGBA, len(seg.Labels))
+		for i := range labelColours {
+			labelColours[i] = Palette(i)
+		}
+	} else {
+		labelColours = Colours(img, seg)
+	}
+	var leg *legendPanel
+	if !opts.NoLegend {
+		leg = newLegend(seg, labelColours, opts.LegendAll)
+	}
+	frame := image.Rect(0, 0, seg.Width, seg.Height)
+	canvas := frame
+	inside := true
+	if leg != nil {
+		s := legendScale(seg.Width, seg.Height)
+		w, h := leg.size(s)
+		switch {
+		case legendInside*w*h <= seg.Width*seg.Height || (opts.FixedSize && opts.LegendAll):
+		case opts.FixedSize:
+			leg = nil
+		default:
+			inside = false
+			canvas = image.Rect(0, 0, max(seg.Width, w+2*legendMargin), seg.Height+h+2*legendMargin)
+		}
+	}
+	dst := image.NewRGBA(canvas)
+	if canvas != frame {
+		draw.Draw(dst, canvas, image.NewUniform(stripGrey), image.Point{}, draw.Src)
+	}
+	draw.Draw(dst, frame, img, b.Min, draw.Src)
 
 	// colours[v] is the colour of Map value v; index 0, background, unused.
 	colours := make([]color.RGBA, len(seg.Labels)+1)
-	for i := range seg.Labels {
-		colours[i+1] = Palette(i)
-	}
+	copy(colours[1:], labelColours)
 	if a := alpha256(opts.Alpha); a > 0 {
 		fill(dst, seg, colours, a)
 	}
 	if !opts.NoOutline {
 		outline(dst, seg, colours)
 	}
-	if !opts.NoLegend {
-		legend(dst, seg, opts.LegendAll)
+	if leg != nil {
+		s := legendScale(seg.Width, seg.Height)
+		at := image.Pt(legendMargin, legendMargin)
+		if !inside {
+			at = image.Pt(legendMargin, seg.Height+legendMargin)
+		}
+		leg.draw(dst, at, s)
 	}
 	return dst, nil
 }
@@ -126,21 +185,41 @@ func blend(p []uint8, c color.RGBA, a uint32) {
 }
 
 // fill blends every labelled pixel with its label's colour. dst is at the
-// origin with Stride 4×Width, so Map index i is pixel offset 4i.
+// origin, at least as large as seg.
 func fill(dst *image.RGBA, seg *labels.Segmentation, colours []color.RGBA, a uint32) {
-	for i, v := range seg.Map {
-		if v != 0 {
-			blend(dst.Pix[4*i:4*i+4], colours[v], a)
+	for y := 0; y < seg.Height; y++ {
+		row := seg.Map[y*seg.Width : (y+1)*seg.Width]
+		pix := dst.Pix[y*dst.Stride:]
+		for x, v := range row {
+			if v != 0 {
+				blend(pix[4*x:4*x+4], colours[v], a)
+			}
 		}
 	}
 }
 
-// outline paints, in full colour, every labelled pixel that has a 4-neighbour
-// inside the image with a different value. Only Map is read, so the order of
-// painting does not matter. The image border is not a boundary: a region
-// touching the edge is not boxed in by a frame.
+// outline draws the two-tone edge of every labelled region: each labelled
+// pixel with a 4-neighbour inside the image holding a different value is an
+// edge pixel and gets the ink of its label colour (black or white); each
+// other pixel of the region next to one of its edge pixels gets the label
+// colour itself. Only Map is read, so the order of painting does not
+// matter. The image border is not a boundary: a region touching the edge is
+// not boxed in by a frame.
 func outline(dst *image.RGBA, seg *labels.Segmentation, colours []color.RGBA) {
 	w, h, m := seg.Width, seg.Height, seg.Map
+	edge := make([]bool, len(m))
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			i := y*w + x
+			v := m[i]
+			edge[i] = v != 0 && ((x > 0 && m[i-1] != v) || (x < w-1 && m[i+1] != v) ||
+				(y > 0 && m[i-w] != v) || (y < h-1 && m[i+w] != v))
+		}
+	}
+	inks := make([]color.RGBA, len(colours))
+	for v, c := range colours {
+		inks[v] = ink(c)
+	}
 	for y := 0; y < h; y++ {
 		for x := 0; x < w; x++ {
 			i := y*w + x
@@ -148,19 +227,35 @@ func outline(dst *image.RGBA, seg *labels.Segmentation, colours []color.RGBA) {
 			if v == 0 {
 				continue
 			}
-			if (x > 0 && m[i-1] != v) || (x < w-1 && m[i+1] != v) ||
-				(y > 0 && m[i-w] != v) || (y < h-1 && m[i+w] != v) {
-				c, p := colours[v], dst.Pix[4*i:4*i+4]
-				p[0], p[1], p[2], p[3] = c.R, c.G, c.B, c.A
+			var c color.RGBA
+			switch {
+			case edge[i]:
+				c = inks[v]
+			case (x > 0 && edge[i-1]) || (x < w-1 && edge[i+1]) || (y > 0 && edge[i-w]) || (y < h-1 && edge[i+w]):
+				// every 4-neighbour of a non-edge pixel holds v, so an
+				// edge neighbour is this region's own edge
+				c = colours[v]
+			default:
+				continue
 			}
+			o := y*dst.Stride + 4*x
+			dst.Pix[o], dst.Pix[o+1], dst.Pix[o+2], dst.Pix[o+3] = c.R, c.G, c.B, c.A
 		}
 	}
 }
 
-// legend draws the box of colour swatches and names in the top-left corner.
-// Rows run in label order, so a label keeps its place from frame to frame.
-// A box larger than the image is clipped.
-func legend(dst *image.RGBA, seg *labels.Segmentation, all bool) {
+// legendScale is the integer factor the legend is drawn at on a w×h frame.
+func legendScale(w, h int) int { return max(1, min(w, h)/legendPerScale) }
+
+// legendPanel is the legend drawn once at scale 1: opaque pixels are
+// swatches and text, transparent ones the shaded box.
+type legendPanel struct {
+	img *image.RGBA
+}
+
+// newLegend lays out the legend's rows, in label order, so a label keeps
+// its place from frame to frame; nil when no label is to be listed.
+func newLegend(seg *labels.Segmentation, colours []color.RGBA, all bool) *legendPanel {
 	present := make([]bool, len(seg.Labels)+1)
 	for _, v := range seg.Map {
 		present[v] = true
@@ -180,44 +275,46 @@ func legend(dst *image.RGBA, seg *labels.Segmentation, all bool) {
 		widest = max(widest, font.MeasureString(basicfont.Face7x13, name).Ceil())
 	}
 	if len(rows) == 0 {
-		return
+		return nil
 	}
-
-	x0, y0 := legendMargin, legendMargin
-	box := image.Rect(x0, y0,
-		x0+2*legendPad+legendSwatch+legendGap+widest,
-		y0+2*legendPad+len(rows)*legendRow-(legendRow-basicfont.Face7x13.Height))
-	// On a small frame the box would hide what it explains (the JSON
-	// record and the live page name the colours anyway), unless every
-	// label was asked for explicitly.
-	if b := dst.Bounds(); !all && 3*box.Dx()*box.Dy() > b.Dx()*b.Dy() {
-		return
-	}
-	shade(dst, box)
-
-	text := &font.Drawer{Dst: dst, Src: image.NewUniform(color.White), Face: basicfont.Face7x13}
+	p := image.NewRGBA(image.Rect(0, 0,
+		2*legendPad+legendSwatch+legendGap+widest,
+		2*legendPad+len(rows)*legendRow-(legendRow-basicfont.Face7x13.Height)))
+	text := &font.Drawer{Dst: p, Src: image.NewUniform(color.White), Face: basicfont.Face7x13}
 	for r, label := range rows {
-		top := y0 + legendPad + r*legendRow
+		top := legendPad + r*legendRow
 		// Centre the swatch on the 13-pixel line.
 		sy := top + (basicfont.Face7x13.Height-legendSwatch)/2
-		sw := image.Rect(x0+legendPad, sy, x0+legendPad+legendSwatch, sy+legendSwatch)
+		sw := image.Rect(legendPad, sy, legendPad+legendSwatch, sy+legendSwatch)
 		// A white border keeps dark colours visible on the dark box.
-		draw.Draw(dst, sw, image.NewUniform(color.White), image.Point{}, draw.Src)
-		draw.Draw(dst, sw.Inset(1), image.NewUniform(Palette(label)), image.Point{}, draw.Src)
-
+		draw.Draw(p, sw, image.NewUniform(color.White), image.Point{}, draw.Src)
+		draw.Draw(p, sw.Inset(1), image.NewUniform(colours[label]), image.Point{}, draw.Src)
 		text.Dot = fixed.P(sw.Max.X+legendGap, top+basicfont.Face7x13.Ascent)
 		text.DrawString(names[r])
 	}
+	return &legendPanel{img: p}
 }
 
-// shade darkens the pixels of dst inside r, clipped to the image.
-func shade(dst *image.RGBA, r image.Rectangle) {
-	r = r.Intersect(dst.Rect)
+// size is the legend's size in pixels at scale s.
+func (l *legendPanel) size(s int) (int, int) { return s * l.img.Rect.Dx(), s * l.img.Rect.Dy() }
+
+// draw puts the legend at s times its size with its top-left corner at at:
+// the box darkens what is under it, swatches and text are drawn opaque
+// (text antialiasing rounded to white or nothing, so scaled-up glyphs stay
+// sharp). A box larger than dst is clipped.
+func (l *legendPanel) draw(dst *image.RGBA, at image.Point, s int) {
+	w, h := l.size(s)
+	r := image.Rect(at.X, at.Y, at.X+w, at.Y+h).Intersect(dst.Rect)
 	black := color.RGBA{A: 0xFF}
 	for y := r.Min.Y; y < r.Max.Y; y++ {
 		for x := r.Min.X; x < r.Max.X; x++ {
+			c := l.img.RGBAAt((x-at.X)/s, (y-at.Y)/s)
 			o := dst.PixOffset(x, y)
-			blend(dst.Pix[o:o+4], black, legendShade)
+			if c.A < 0x80 {
+				blend(dst.Pix[o:o+4], black, legendShade)
+				continue
+			}
+			dst.Pix[o], dst.Pix[o+1], dst.Pix[o+2], dst.Pix[o+3] = c.R, c.G, c.B, 0xFF
 		}
 	}
 }

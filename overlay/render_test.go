@@ -152,11 +152,12 @@ func TestRenderFillAndOutline(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		colours := Colours(img, seg)
 		for y := 0; y < h; y++ {
 			for x := 0; x < w; x++ {
 				want := img.RGBAAt(x, y)
 				if v := seg.Map[y*w+x]; v != 0 {
-					want = Palette(int(v) - 1)
+					want = colours[v-1]
 				}
 				if got := out.RGBAAt(x, y); got != want {
 					t.Errorf("(%d,%d) = %v, want %v", x, y, got, want)
@@ -170,7 +171,7 @@ func TestRenderFillAndOutline(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		src, pal, got := img.RGBAAt(3, 3), Palette(0), out.RGBAAt(3, 3)
+		src, pal, got := img.RGBAAt(3, 3), Colours(img, seg)[0], out.RGBAAt(3, 3)
 		mid := func(a, b uint8) uint8 { return uint8((int(a) + int(b) + 1) / 2) }
 		if want := (color.RGBA{mid(src.R, pal.R), mid(src.G, pal.G), mid(src.B, pal.B), 255}); got != want {
 			t.Errorf("blended pixel %v, want %v (midpoint of %v and %v)", got, want, src, pal)
@@ -182,43 +183,103 @@ func TestRenderFillAndOutline(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		colours := Colours(img, seg)
 		var rows []string
 		for y := 0; y < h; y++ {
 			var b strings.Builder
 			for x := 0; x < w; x++ {
-				switch out.RGBAAt(x, y) {
-				case img.RGBAAt(x, y):
+				v := seg.Map[y*w+x]
+				switch got := out.RGBAAt(x, y); {
+				case got == img.RGBAAt(x, y):
 					b.WriteByte('.')
-				case Palette(0):
-					b.WriteByte('a')
-				case Palette(1):
-					b.WriteByte('b')
+				case v > 0 && got == colours[v-1]:
+					b.WriteByte("ab"[v-1])
+				case v > 0 && got == ink(colours[v-1]):
+					b.WriteByte("AB"[v-1])
 				default:
 					b.WriteByte('?')
 				}
 			}
 			rows = append(rows, b.String())
 		}
-		// A 1-pixel ring inside each region, the image border not
-		// counting as an edge; where a meets b, both sides are drawn.
+		// Two tones inside each region: its ink (A, B) on the edge pixels,
+		// the image border not counting as an edge, and its colour (a) on
+		// the pixels next to them; where a meets b, both sides are drawn.
+		// b is 2 pixels wide, all edge.
 		want := []string{
 			"..........",
 			"..........",
-			"..aaaabb..",
-			"..a..abb..",
-			"..a..a....",
-			"..aaaa....",
+			"..AAAABB..",
+			"..AaaABB..",
+			"..AaaA....",
+			"..AAAA....",
 			"..........",
 			"..........",
 		}
 		if strings.Join(rows, "\n") != strings.Join(want, "\n") {
 			t.Errorf("outline:\n%s\nwant:\n%s", strings.Join(rows, "\n"), strings.Join(want, "\n"))
 		}
+		if ink(colours[0]) == colours[0] {
+			t.Errorf("ink %v equals the colour", colours[0])
+		}
 	})
 }
 
+// A red shape labelled with a red palette colour must not vanish: Colours
+// swaps the colour for one far from the region, and keeps Palette colours
+// that already stand out, each label with its own.
+func TestColoursContrastWithTheRegion(t *testing.T) {
+	const w, h = 40, 20
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	seg := &labels.Segmentation{Width: w, Height: h, Labels: []string{"a", "b", "c", "d", "red thing", "other red"}, Map: make([]uint8, w*h)}
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			c := color.RGBA{30, 30, 200, 255} // a blue ground under label a
+			v := uint8(1)
+			if x >= 20 {
+				c, v = color.RGBA{220, 30, 30, 255}, 5 // a red shape under label 4, Kelly's red
+				if y >= 10 {
+					v = 6 // a second red region, whose palette colour (pink) is near red too
+				}
+			}
+			img.SetRGBA(x, y, c)
+			seg.Map[y*w+x] = v
+		}
+	}
+	got := Colours(img, seg)
+	if got[0] != Palette(0) {
+		t.Errorf("label a over blue: %v, want its palette colour %v (it stands out)", got[0], Palette(0))
+	}
+	red := color.RGBA{220, 30, 30, 255}
+	for _, i := range []int{4, 5} {
+		if d := distance(got[i], red); d < minContrast {
+			t.Errorf("label %d over red drawn in %v, distance %d < %d", i, got[i], d, minContrast)
+		}
+	}
+	if got[4] == got[5] || got[4] == got[0] || got[5] == got[0] {
+		t.Errorf("labels share a colour: %v", got)
+	}
+	for i := 1; i < 4; i++ {
+		if got[i] != Palette(i) {
+			t.Errorf("absent label %d: %v, want its palette colour", i, got[i])
+		}
+	}
+	if distance(Palette(4), red) >= minContrast {
+		t.Fatalf("the test's premise: Kelly's red %v should be near %v", Palette(4), red)
+	}
+	// The legend's swatch shows the colour drawn, not the palette's.
+	out, err := Render(img, seg, Options{Alpha: 1, NoOutline: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := out.RGBAAt(30, 5); c != got[4] {
+		t.Errorf("red shape filled with %v, want %v", c, got[4])
+	}
+	checkGolden(t, "red_on_red.golden.png", out)
+}
+
 func TestLegendListsPresentLabelsUnlessAll(t *testing.T) {
-	const w, h = 120, 60
+	const w, h = 240, 120
 	img := scene(w, h)
 	seg := &labels.Segmentation{Width: w, Height: h, Labels: []string{"cat", "dog"}, Map: make([]uint8, w*h)}
 	// Only background: the default legend has nothing to list.
@@ -350,31 +411,62 @@ func TestMaskImage(t *testing.T) {
 	}
 }
 
-// The legend is left out where it would cover more than a third of the
-// frame, unless every label was asked for.
-func TestLegendSkippedOnSmallFrames(t *testing.T) {
-	seg := sceneSeg(64, 48)
-	img := scene(64, 48)
+// A legend that would cover more than a tenth of the frame goes on a strip
+// below it (the 128 px frames of the default model), unless the size must
+// stay (FixedSize: then it is left out, or drawn over the frame when every
+// label was asked for); on a large frame it sits inside, scaled up.
+func TestLegendPlacement(t *testing.T) {
+	seg := sceneSeg(128, 128)
+	img := scene(128, 128)
 	out, err := Render(img, seg, Options{Alpha: -1, NoOutline: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.Equal(out.Pix, img.Pix) {
-		t.Error("a legend was drawn over a 64×48 frame")
+	if out.Rect.Dy() <= 128 || out.Rect.Dx() < 128 {
+		t.Fatalf("a 128×128 frame's legend should go below it: result %v", out.Rect)
 	}
-	out, err = Render(img, seg, Options{Alpha: -1, NoOutline: true, LegendAll: true})
+	for y := 0; y < 128; y++ {
+		for x := 0; x < 128; x++ {
+			if out.RGBAAt(x, y) != img.RGBAAt(x, y) {
+				t.Fatalf("the frame under a legend drawn below it changed at (%d,%d)", x, y)
+			}
+		}
+	}
+	checkGolden(t, "legend_below_128.golden.png", out)
+
+	out, err = Render(img, seg, Options{Alpha: -1, NoOutline: true, FixedSize: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if bytes.Equal(out.Pix, img.Pix) {
-		t.Error("LegendAll drew no legend")
+	if out.Rect != img.Rect || !bytes.Equal(out.Pix, img.Pix) {
+		t.Error("FixedSize: a legend too large for the frame should be left out")
 	}
-	big := scene(640, 480)
-	out, err = Render(big, sceneSeg(640, 480), Options{Alpha: -1, NoOutline: true})
+	out, err = Render(img, seg, Options{Alpha: -1, NoOutline: true, FixedSize: true, LegendAll: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if bytes.Equal(out.Pix, big.Pix) {
-		t.Error("no legend on a 640×480 frame")
+	if out.Rect != img.Rect || bytes.Equal(out.Pix, img.Pix) {
+		t.Error("FixedSize with LegendAll should draw the legend over the frame")
+	}
+
+	for _, tc := range []struct{ w, h, scale int }{{640, 480, 1}, {1280, 720, 2}, {1920, 1080, 3}} {
+		big := scene(tc.w, tc.h)
+		seg := sceneSeg(tc.w, tc.h)
+		out, err := Render(big, seg, Options{Alpha: -1, NoOutline: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out.Rect != big.Rect {
+			t.Errorf("%dx%d: the legend should fit inside, result %v", tc.w, tc.h, out.Rect)
+			continue
+		}
+		// The first swatch's white border starts legendPad*scale into the box.
+		x, y := legendMargin+tc.scale*legendPad, legendMargin+tc.scale*(legendPad+1)
+		if c := out.RGBAAt(x, y); c != (color.RGBA{255, 255, 255, 255}) {
+			t.Errorf("%dx%d: swatch border at (%d,%d) = %v, want white (legend at scale %d)", tc.w, tc.h, x, y, c, tc.scale)
+		}
+		if c := out.RGBAAt(x-1, y); c == (color.RGBA{255, 255, 255, 255}) {
+			t.Errorf("%dx%d: white left of the swatch at (%d,%d): legend scale too large", tc.w, tc.h, x-1, y)
+		}
 	}
 }

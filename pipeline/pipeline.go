@@ -44,9 +44,10 @@ type StageTimer interface {
 // since sinks may still show the plain frame.
 type RenderFunc func(img *image.RGBA, seg *labels.Segmentation) (*image.RGBA, error)
 
-// DefaultRender draws with overlay.Render's defaults.
+// DefaultRender draws with overlay.Render's defaults, keeping the frame's
+// size (a stream's frames must not change size with the labels in view).
 func DefaultRender(img *image.RGBA, seg *labels.Segmentation) (*image.RGBA, error) {
-	return overlay.Render(img, seg, overlay.Options{})
+	return overlay.Render(img, seg, overlay.Options{FixedSize: true})
 }
 
 // Options configures a Pipeline. The zero value runs in file mode.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"image"
+	"image/color"
 	"image/jpeg"
 	"sync"
 	"time"
@@ -22,7 +23,10 @@ type frame struct {
 	labels   []string
 	// fractions[i+1] is the share of pixels of labels[i]; [0] background.
 	fractions []float64
-	quality   int
+	// colours[i] is the colour labels[i] is drawn with in img
+	// (overlay.Colours), for the page's legend.
+	colours []color.RGBA
+	quality int
 
 	once sync.Once
 	data []byte

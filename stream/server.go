@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"image/color"
 	"io"
 	"log/slog"
 	"mime"
@@ -198,8 +199,18 @@ func (s *Server) Write(ctx context.Context, r output.Result) error {
 	}
 	s.hub.publish(&frame{
 		seq: s.seq.Add(1), img: r.Overlay, srcSeq: r.Frame.Seq, captured: r.Frame.Time,
-		labels: r.Seg.Labels, fractions: r.Seg.Fractions(), quality: s.opts.Quality,
+		labels: r.Seg.Labels, fractions: r.Seg.Fractions(), colours: legendColours(r), quality: s.opts.Quality,
 	})
+	return nil
+}
+
+// legendColours are the colours r's overlay drew its labels in: the
+// renderer picks them from the frame (overlay.Colours), so the page's legend
+// asks the same question of the same frame. Without the frame, the palette.
+func legendColours(r output.Result) []color.RGBA {
+	if img := r.Frame.Image; img != nil && img.Bounds().Dx() == r.Seg.Width && img.Bounds().Dy() == r.Seg.Height {
+		return overlay.Colours(img, r.Seg)
+	}
 	return nil
 }
 
@@ -371,6 +382,9 @@ func (s *Server) statsDoc() StatsDoc {
 		doc.Frame = &FrameInfo{Seq: f.srcSeq, Width: f.img.Rect.Dx(), Height: f.img.Rect.Dy(), AgeMS: float64(time.Since(f.captured).Microseconds()) / 1000}
 		for i, l := range f.labels {
 			c := overlay.Palette(i)
+			if i < len(f.colours) {
+				c = f.colours[i]
+			}
 			fr := 0.0
 			if i+1 < len(f.fractions) {
 				fr = f.fractions[i+1]
