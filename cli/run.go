@@ -4,9 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"image"
 	"io"
+	"log/slog"
 	"os"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -15,6 +19,7 @@ import (
 	"github.com/groupvit-edge/groupvit-edge/labels"
 	"github.com/groupvit-edge/groupvit-edge/output"
 	"github.com/groupvit-edge/groupvit-edge/overlay"
+	"github.com/groupvit-edge/groupvit-edge/pipeline"
 	"github.com/groupvit-edge/groupvit-edge/segment"
 )
 
@@ -264,45 +269,37 @@ func runCmd(ctx context.Context, e *env, args []string) error {
 		return runLive(ctx, e, &live, paths, *loop, *out, seg, lf.template(), *alpha)
 	}
 
-	sink, err := output.NewFileSink(*out, output.FileSinkOptions{})
+	return runFiles(ctx, e, src, seg, *out, lf.template(), *alpha, textTime)
+}
+
+// runFiles segments every input in file mode on the concurrent pipeline
+// (the one live mode uses, with no frame dropped): reading and decoding the
+// next image, inference on this one, drawing the one before and writing
+// the one before that overlap, so a run goes at the pace of its slowest
+// stage, the engine, instead of the sum of all of them. An input that fails
+// is reported by name and the others go on.
+func runFiles(ctx context.Context, e *env, src capture.Source, seg *segment.Segmenter, out, template string,
+	alpha float64, textTime time.Duration) error {
+	sink, err := output.NewFileSink(out, output.FileSinkOptions{})
 	if err != nil {
+		src.Close()
 		return err
 	}
-	done, failed := 0, 0
-	for {
-		td := time.Now()
-		f, err := src.Next(ctx)
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		var fe *capture.FrameError
-		if errors.As(err, &fe) {
-			fmt.Fprintf(e.stderr, "groupvit: %q: %v\n", fe.Name, fe.Err)
-			sink.Fail(fe.Name, fe.Err)
-			failed++
-			continue
-		}
-		if err != nil {
-			sink.Close()
-			return err
-		}
-		decode := time.Since(td)
-		if err := processFrame(ctx, f, seg, sink, lf.template(), *alpha, decode, textTime); err != nil {
-			fmt.Fprintf(e.stderr, "groupvit: %q: %v\n", f.Name, err)
-			sink.Fail(f.Name, err)
-			failed++
-			if ctx.Err() != nil {
-				break
-			}
-			continue
-		}
-		textTime = 0 // paid once, reported on the first image
-		done++
+	fs := &fileModeSink{FileSink: sink, stderr: e.stderr, textTime: textTime}
+	p := pipeline.New(src, &liveSegmenter{s: seg}, pipeline.Options{
+		Template: template,
+		Logger:   slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		Render: func(img *image.RGBA, s *labels.Segmentation) (*image.RGBA, error) {
+			return overlay.Render(img, s, overlay.Options{Alpha: alpha})
+		},
+		FrameError: fs.fail,
+	})
+	runErr := p.Run(ctx, fs) // closes src and the sink
+	done, failed := fs.done.Load(), fs.failed.Load()
+	fmt.Fprintf(e.stderr, "groupvit: %d image(s) written to %s, %d failed\n", done, out, failed)
+	if runErr != nil {
+		return runErr
 	}
-	if err := sink.Close(); err != nil {
-		return err
-	}
-	fmt.Fprintf(e.stderr, "groupvit: %d image(s) written to %s, %d failed\n", done, *out, failed)
 	if ctx.Err() != nil {
 		return nil // interrupted by the user: what was done is written
 	}
@@ -312,29 +309,49 @@ func runCmd(ctx context.Context, e *env, args []string) error {
 	return nil
 }
 
-func processFrame(ctx context.Context, f capture.Frame, seg *segment.Segmenter, sink output.Sink, template string,
-	alpha float64, decode, textTime time.Duration) error {
-	res, err := seg.Segment(ctx, f.Image)
-	if err != nil {
-		return err
+// fileModeSink is the file sink as file mode uses it: it counts what was
+// written and what failed, reports each failure by name, and puts the time
+// the labels took to encode on the first record.
+type fileModeSink struct {
+	*output.FileSink
+	stderr       io.Writer
+	mu           sync.Mutex // stderr lines and textTime
+	textTime     time.Duration
+	done, failed atomic.Int64
+}
+
+func (s *fileModeSink) Write(ctx context.Context, r output.Result) error {
+	s.mu.Lock()
+	if s.textTime > 0 {
+		r.Record.SetTiming(output.StageEncodeText, s.textTime) // paid once, reported on the first image
+		s.textTime = 0
 	}
-	t0 := time.Now()
-	over, err := overlay.Render(f.Image, res.Seg, overlay.Options{Alpha: alpha})
-	if err != nil {
-		return err
+	s.mu.Unlock()
+	if err := s.FileSink.Write(ctx, r); err != nil {
+		// FileSink.Write has recorded the failure in the summary; the
+		// pipeline hands it to fail, which reports it.
+		return &writeError{err}
 	}
-	overlayTime := time.Since(t0)
-	rec, err := output.NewRecord(f.Name, res.Seg, template)
-	if err != nil {
-		return err
+	s.done.Add(1)
+	return nil
+}
+
+// writeError is a failure FileSink.Write already recorded.
+type writeError struct{ error }
+
+func (e *writeError) Unwrap() error { return e.error }
+
+// fail reports an input that failed, by name, and records it in the
+// summary unless the sink did.
+func (s *fileModeSink) fail(name string, err error) {
+	var we *writeError
+	if errors.As(err, &we) {
+		err = we.error
+	} else {
+		s.FileSink.Fail(name, err)
 	}
-	rec.SetTiming(output.StageDecode, decode)
-	rec.SetTiming(output.StagePreprocess, res.Timings.Preprocess)
-	rec.SetTiming(output.StageEncodeImage, res.Timings.EncodeImage)
-	rec.SetTiming(output.StageMatch, res.Timings.Match)
-	rec.SetTiming(output.StageOverlay, overlayTime)
-	if textTime > 0 {
-		rec.SetTiming(output.StageEncodeText, textTime)
-	}
-	return sink.Write(ctx, output.Result{Frame: f, Seg: res.Seg, Overlay: over, Record: rec})
+	s.failed.Add(1)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	fmt.Fprintf(s.stderr, "groupvit: %q: %v\n", name, err)
 }

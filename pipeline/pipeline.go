@@ -71,6 +71,14 @@ type Options struct {
 	// Logger receives frame errors (rate-limited) and label changes. nil
 	// means slog.Default().
 	Logger *slog.Logger
+	// FrameError, when set, receives every error that concerns one frame
+	// only: an input the source could not deliver (a *capture.FrameError),
+	// or a frame the segmenter, the renderer or a sink failed on, named by
+	// the frame.
+	// The run then goes on with the next frame instead of stopping, and the
+	// error is not logged: file mode reports each failed input by name. It
+	// is called from the pipeline's goroutines, never two at once.
+	FrameError func(name string, err error)
 }
 
 // Pipeline connects a source, a segmenter and sinks. Create it with New,
@@ -101,6 +109,8 @@ type Pipeline struct {
 	timers  map[string]*timer
 	engine  []string // engine stage names in first-seen order
 	sinks   []*sinkRunner
+
+	frameErrMu sync.Mutex // serialises Options.FrameError
 
 	errOnce  sync.Once
 	firstErr error
@@ -273,6 +283,10 @@ func (p *Pipeline) capture(ctx, work context.Context, out *mailbox[*item]) error
 			switch {
 			case errors.As(err, &fe):
 				p.frameErrs.Add(1)
+				if p.opts.FrameError != nil {
+					p.reportFrame(fe.Name, fe.Err)
+					continue
+				}
 				p.frameLog.log(p.log, "pipeline: skipping a frame the source could not deliver", "err", err)
 				continue
 			case err == io.EOF, ctx.Err() != nil:
@@ -316,6 +330,10 @@ func (p *Pipeline) infer(work context.Context, in, out *mailbox[*item], fail fun
 		p.unlockSeg()
 		if err != nil {
 			if work.Err() == nil {
+				if p.opts.FrameError != nil {
+					p.reportFrame(it.frame.Name, err)
+					continue
+				}
 				fail(fmt.Errorf("pipeline: segmenting frame %d of %s: %w", it.frame.Seq, it.frame.Name, err))
 			}
 			continue
@@ -348,6 +366,10 @@ func (p *Pipeline) render(work context.Context, in *mailbox[*item], sinks []*sin
 		start := time.Now()
 		over, err := p.opts.Render(it.frame.Image, it.seg)
 		if err != nil {
+			if p.opts.FrameError != nil {
+				p.reportFrame(it.frame.Name, err)
+				continue
+			}
 			fail(fmt.Errorf("pipeline: drawing frame %d of %s: %w", it.frame.Seq, it.frame.Name, err))
 			continue
 		}
@@ -376,6 +398,14 @@ func (p *Pipeline) render(work context.Context, in *mailbox[*item], sinks []*sin
 			}
 		}
 	}
+}
+
+// reportFrame hands a one-frame error to Options.FrameError, one call at a
+// time (capture, inference and drawing run in their own goroutines).
+func (p *Pipeline) reportFrame(name string, err error) {
+	p.frameErrMu.Lock()
+	defer p.frameErrMu.Unlock()
+	p.opts.FrameError(name, err)
 }
 
 // finish marks one sink done with j; the last one records the latency.
@@ -542,10 +572,14 @@ func (r *sinkRunner) run(work context.Context, p *Pipeline) {
 		start := time.Now()
 		err := r.sink.Write(work, j.res)
 		r.timer.observe(time.Since(start))
-		if err != nil {
+		switch {
+		case err != nil && p.opts.FrameError != nil:
+			r.errs.Add(1)
+			p.reportFrame(j.res.Frame.Name, err)
+		case err != nil:
 			r.errs.Add(1)
 			r.errLog.log(p.log, "pipeline: sink failed to write a frame", "sink", r.name, "err", err)
-		} else {
+		default:
 			r.written.Add(1)
 			j.delivered.Store(true)
 		}

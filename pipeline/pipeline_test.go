@@ -430,3 +430,71 @@ func TestRunTwice(t *testing.T) {
 		t.Error("second Run accepted")
 	}
 }
+
+// With Options.FrameError (file mode), an error that concerns one frame,
+// from the source, the segmenter, the renderer or a sink, is handed over by
+// the frame's name and the run goes on with the others.
+func TestFrameErrorOptionReportsAndGoesOn(t *testing.T) {
+	boom := errors.New("boom")
+	scene := &pipelinetest.Scene{Width: 8, Height: 8, Frames: 12, FailEvery: 4}
+	seg := &flakySegmenter{Segmenter: pipelinetest.NewSegmenter(0, "red"), failSeq: 2}
+	renders := 0
+	render := func(img *image.RGBA, s *labels.Segmentation) (*image.RGBA, error) {
+		renders++
+		if renders == 4 {
+			return nil, boom
+		}
+		return pipeline.DefaultRender(img, s)
+	}
+	sink := &flakySink{collectSink: newCollect("s"), failAt: 5}
+	var mu sync.Mutex
+	var reported []string
+	p := pipeline.New(scene, seg, pipeline.Options{Logger: quiet(), Render: render, FrameError: func(name string, err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		reported = append(reported, err.Error())
+	}})
+	if err := p.Run(context.Background(), sink); err != nil {
+		t.Fatalf("one-frame errors ended the run: %v", err)
+	}
+	// 12 frames delivered plus 3 the source failed on (FailEvery 4);
+	// of the 12: one failed in the segmenter, one in the renderer, one in
+	// the sink, 9 written.
+	got := strings.Join(reported, "\n")
+	if len(reported) != 6 || strings.Count(got, "boom") != 3 {
+		t.Errorf("reported %d errors, want 6 (3 source, segmenter, renderer, sink):\n%s", len(reported), got)
+	}
+	if n := len(sink.got()); n != 9 {
+		t.Errorf("%d results written, want 9", n)
+	}
+}
+
+// flakySegmenter fails on the frame with sequence number failSeq.
+type flakySegmenter struct {
+	*pipelinetest.Segmenter
+	failSeq int
+	calls   int
+}
+
+func (f *flakySegmenter) Segment(ctx context.Context, img *image.RGBA) (*labels.Segmentation, error) {
+	f.calls++
+	if f.calls-1 == f.failSeq {
+		return nil, errors.New("boom in the segmenter")
+	}
+	return f.Segmenter.Segment(ctx, img)
+}
+
+// flakySink fails its failAt-th write.
+type flakySink struct {
+	*collectSink
+	failAt int
+	n      int
+}
+
+func (f *flakySink) Write(ctx context.Context, r output.Result) error {
+	f.n++
+	if f.n == f.failAt {
+		return errors.New("boom in the sink")
+	}
+	return f.collectSink.Write(ctx, r)
+}
