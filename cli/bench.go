@@ -17,7 +17,6 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
-	"text/tabwriter"
 	"time"
 
 	"github.com/groupvit-edge/groupvit-edge/export"
@@ -151,7 +150,7 @@ func parseBenchFlags(e *env, args []string) (*benchFlags, error) {
 	fs.StringVar(&f.threads, "threads", "1,2", "comma-separated `LIST` of thread counts to run each engine at")
 	fs.StringVar(&f.precisions, "precisions", "fp32,fp16,int8", "comma-separated `LIST` of TFLite precisions to export and run on XNNPACK (empty: native only)")
 	fs.BoolVar(&f.native, "native", true, "also bench the native engine (--native=false to skip it)")
-	fs.StringVar(&f.format, "format", "table", "table or json")
+	fs.StringVar(&f.format, "format", "table", "table, markdown (the README's table: make bench-readme) or json")
 	fs.StringVar(&f.lib, "tflite-lib", "", "`PATH` of libtensorflowlite_c.so (default: $GROUPVIT_TFLITE_LIB, the make tflite-lib cache, system paths)")
 	fs.BoolVar(&f.requireTF, "require-tflite", false, "fail instead of skipping the TFLite rows when the runtime is missing")
 	fs.StringVar(&f.one, "one", "", "internal: time one engine (native or tflite) in this process")
@@ -176,8 +175,8 @@ func (f *benchFlags) check() error {
 		return fmt.Errorf("%w: --warmup cannot be negative", errUsage)
 	case f.size < 0:
 		return fmt.Errorf("%w: --size cannot be negative", errUsage)
-	case f.format != "table" && f.format != "json":
-		return fmt.Errorf("%w: --format %q: want table or json", errUsage, f.format)
+	case f.format != "table" && f.format != "json" && f.format != "markdown":
+		return fmt.Errorf("%w: --format %q: want table, markdown or json", errUsage, f.format)
 	case f.model != "" && f.configSet:
 		return fmt.Errorf("%w: --config and --model both given: bench a random preset or your own model, not both", errUsage)
 	case f.one != "" && f.one != benchEngineNative && f.one != benchEngineTFLite:
@@ -620,10 +619,11 @@ func writeBenchReport(w io.Writer, r *benchReport, format string) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(r)
 	}
-	return writeBenchTable(w, r)
+	return writeBenchTable(w, r, format == "markdown")
 }
 
-func writeBenchTable(w io.Writer, r *benchReport) error {
+func writeBenchTable(out io.Writer, r *benchReport, markdown bool) error {
+	w := preamble(out, markdown)
 	m := r.Machine
 	fmt.Fprintf(w, "model:   %s, %d×%d px; median of %d run(s) after %d warm-up\n", r.Model, r.Size, r.Size, r.Runs, r.Warmup)
 	fmt.Fprintf(w, "machine: %s, %d CPUs, GOMAXPROCS %d, %s/%s\n", m.CPU, m.CPUs, m.GOMAXPROCS, m.OS, m.Arch)
@@ -638,7 +638,7 @@ func writeBenchTable(w io.Writer, r *benchReport) error {
 		base = fmt.Sprintf("%s %s, %d thread(s)", b.Engine, b.Precision, b.Threads)
 	}
 	fmt.Fprintf(w, "ms/frame is the image encoder alone; speed = ms/frame of %s ÷ the row's (higher is faster)\n\n", base)
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	tw := newTableWriter(out, markdown)
 	fmt.Fprintf(tw, "engine\tprecision\tthreads\tms/frame\tspeed vs %s\ttext ms/label\tmodel MB\tpeak RSS MB\t\n", r.baselineShort())
 	noisy := false
 	for _, v := range r.Variants {

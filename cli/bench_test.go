@@ -140,7 +140,7 @@ func TestBenchTableRatiosAndMarks(t *testing.T) {
 		t.Errorf("int8 speed %v, want 200/50 = 4", got)
 	}
 	var b bytes.Buffer
-	if err := writeBenchTable(&b, rep); err != nil {
+	if err := writeBenchTable(&b, rep, false); err != nil {
 		t.Fatal(err)
 	}
 	out := b.String()
@@ -163,6 +163,23 @@ func TestBenchTableRatiosAndMarks(t *testing.T) {
 	} {
 		if got := tableCells(out, row); !slices.Equal(got, want) {
 			t.Errorf("row %q has cells %q, want %q", row, got, want)
+		}
+	}
+	// The same rows as a Markdown table, for the README (make bench-readme).
+	b.Reset()
+	if err := writeBenchTable(&b, rep, true); err != nil {
+		t.Fatal(err)
+	}
+	md := b.String()
+	for _, want := range []string{
+		"machine: Cortex-A76, 4 CPUs, GOMAXPROCS 4, linux/arm64  \n",
+		"| engine | precision | threads | ms/frame | speed vs native fp32 2t | text ms/label | model MB | peak RSS MB |\n|---|---|---|---|---|---|---|---|\n",
+		"| native | fp32 | 2 | 200.0 | 1.00x | 9.00 | 224.0 | 600.0 |\n",
+		"| tflite | int8 | 2 | 50.0* | 4.00x | 2.00 | 60.0 | 150.0 |\n",
+		"| tflite | fp16 | 2 |  |  |  | 112.0 | skipped: no runtime |\n",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("markdown table lacks %q:\n%s", want, md)
 		}
 	}
 	if err := benchFailures(rep); err == nil || !strings.Contains(err.Error(), "native-fp32-t1") {
