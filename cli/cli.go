@@ -39,8 +39,10 @@ func commands() map[string]command {
 		"export":       {"convert a checkpoint to a .tflite file (fp32, fp16 for GPU, int8 for CPU)", exportCmd},
 		"eval":         {"zero-shot mIoU on a labelled evaluation set, with baselines", evalCmd},
 		"bench":        {"time each engine and precision side by side: ms per frame, model size, peak memory", benchCmd},
+		"bench-files":  {"time file mode (read, segment, draw, write) against the engine alone on the same images", benchFilesCmd},
 		"inspect":      {"describe a .tflite file: signatures, ops, sizes, metadata, GPU-delegate coverage", inspectCmd},
 		"cameras":      {"list V4L2 cameras with their formats, sizes and frame rates", camerasCmd},
+		"doctor":       {"check this machine: runtime library, CPU features, GPU driver, cameras, model, memory; with fixes", doctorCmd},
 		"version":      {"print the version", versionCmd},
 	}
 }
