@@ -154,8 +154,11 @@ func TestDoctorFindsBrokenParts(t *testing.T) {
 	fakeELF(t, lib, 62) // x86-64, on an arm64 board
 	opened := false
 	s := doctorSystem{root: root, goarch: "arm64",
-		openRuntime: func(string) (string, string, error) { opened = true; return "", "", errors.New("dlopen: wrong ELF class") },
-		cameras:     func() ([]capture.CameraInfo, error) { return nil, nil }}
+		openRuntime: func(string) (string, string, error) {
+			opened = true
+			return "", "", errors.New("dlopen: wrong ELF class")
+		},
+		cameras: func() ([]capture.CameraInfo, error) { return nil, nil }}
 	out, err := doctorOutput(t, s, filepath.Join(root, "model.tflite"), lib)
 	if err == nil || !strings.Contains(err.Error(), "2 check(s)") {
 		t.Errorf("doctor error %v, want 2 broken checks\n%s", err, out)
