@@ -229,6 +229,20 @@ func OpenMJPEG(ctx context.Context, name string, opts MJPEGOptions) (Source, err
 	return s, nil
 }
 
+// OpenMJPEGReader reads concatenated JPEG frames from r, such as a camera
+// tool's output on a pipe (rpicam-vid --codec mjpeg -o -). A pipe cannot
+// start over, so the stream ends at r's end; frames are not paced, r is.
+// name labels the frames and errors.
+func OpenMJPEGReader(name string, r io.Reader) Source {
+	s := &mjpegSource{name: name}
+	s.rc = io.NopCloser(r)
+	s.split = newJPEGSplitter(s.rc)
+	s.open = func(context.Context) (io.ReadCloser, error) {
+		return nil, fmt.Errorf("capture: %s cannot be read again", name)
+	}
+	return s
+}
+
 // openMJPEGURL starts one HTTP stream and checks that it carries images.
 func openMJPEGURL(ctx context.Context, client *http.Client, url string) (io.ReadCloser, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)

@@ -299,3 +299,30 @@ func BenchmarkMJPEGDecodeNoDHT640x480(b *testing.B) {
 		}
 	}
 }
+
+// "-" reads an MJPEG stream from standard input, as a camera tool pipes it
+// (rpicam-vid --codec mjpeg -o - | groupvit run --input -), to its end.
+func TestStdinInputReadsMJPEG(t *testing.T) {
+	stream, frames := framedStream(t, 3)
+	if !IsStreamInput("-") {
+		t.Error(`"-" is not treated as a stream input`)
+	}
+	src, err := OpenInput(context.Background(), []string{"-"}, InputOptions{Stdin: bytes.NewReader(stream), Loop: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	for i := range frames {
+		f, err := src.Next(context.Background())
+		if err != nil {
+			t.Fatalf("frame %d: %v", i, err)
+		}
+		if f.Seq != i || f.Name != "stdin" || f.Image.Rect.Empty() {
+			t.Errorf("frame %d: seq %d name %q size %v", i, f.Seq, f.Name, f.Image.Rect)
+		}
+	}
+	// A pipe cannot start over, even with Loop: its end ends the source.
+	if _, err := src.Next(context.Background()); err == nil {
+		t.Error("a frame after the end of stdin")
+	}
+}

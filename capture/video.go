@@ -6,12 +6,17 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
 	"time"
 )
+
+// StdinInput is the input name that reads an MJPEG stream from standard
+// input.
+const StdinInput = "-"
 
 // ErrNoFFmpeg reports that a video needs ffmpeg and none was found.
 var ErrNoFFmpeg = errors.New("capture: reading video files needs ffmpeg; install it (apt install ffmpeg) or convert the clip to .mjpeg or .y4m")
@@ -30,6 +35,9 @@ type InputOptions struct {
 	FFmpeg string
 	// Files configures folders and images; its Loop is overridden by Loop.
 	Files FilesOptions
+	// Stdin is what the input "-" reads, an MJPEG stream (a camera tool
+	// such as rpicam-vid --codec mjpeg -o - piped in); nil means os.Stdin.
+	Stdin io.Reader
 }
 
 // videoExts are containers handed to ffmpeg. Anything ffmpeg reads would
@@ -54,6 +62,12 @@ func OpenInput(ctx context.Context, inputs []string, opts InputOptions) (Source,
 	in := inputs[0]
 	lower := strings.ToLower(in)
 	switch ext := filepath.Ext(lower); {
+	case in == StdinInput:
+		r := opts.Stdin
+		if r == nil {
+			r = os.Stdin
+		}
+		return OpenMJPEGReader("stdin", r), nil
 	case isURL(lower):
 		return OpenMJPEG(ctx, in, MJPEGOptions{Loop: opts.Loop})
 	case isVideo(lower):
@@ -84,6 +98,9 @@ func isVideo(lower string) bool {
 // IsStreamInput reports whether OpenInput reads input as a stream of frames
 // (a URL, a video, an MJPEG or Y4M file) rather than as image files.
 func IsStreamInput(input string) bool {
+	if input == StdinInput {
+		return true
+	}
 	lower := strings.ToLower(input)
 	ext := filepath.Ext(lower)
 	return isURL(lower) || isVideo(lower) || ext == ".mjpeg" || ext == ".mjpg" || ext == ".y4m"
