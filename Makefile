@@ -50,10 +50,12 @@ vet:
 go-test:
 	GROUPVIT_TFLITE_LIB='$(TFLITE_LIB)' $(GO) test -count=1 -timeout 20m ./...
 
-# The binary must build without cgo, for the host and for 64-bit Arm boards.
+# The binary builds without cgo, for the host and for 64-bit Arm boards
+# (Raspberry Pi 5, Jetson Orin): bin/groupvit-linux-arm64 is the file to copy
+# to a board (docs/deploy.md).
 cross:
-	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -o /dev/null .
-	CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build -o /dev/null .
+	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -trimpath -buildvcs=auto -o bin/groupvit-linux-arm64 .
+	CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build -trimpath -buildvcs=auto -o bin/groupvit-linux-amd64 .
 
 # The full gcc-yfcc architecture (random weights: speed does not depend on
 # them), native against TFLite fp32/fp16/int8 on XNNPACK, each variant in its
