@@ -245,10 +245,15 @@ func (d *decoder) converter() func(dst []uint8, rows [][]uint8) {
 		yy, cb, cr := rows[0], rows[1], rows[2]
 		n := len(dst) / 4
 		yy, cb, cr = yy[:n], cb[:n], cr[:n]
+		t := yccTab
+		// yccToRGB written out, as the compiler will not inline it here.
 		for x := range yy {
-			r, g, b := yccToRGB(yy[x], cb[x], cr[x])
+			y, u, v := int32(yy[x]), cb[x], cr[x]
 			p := dst[4*x : 4*x+4 : 4*x+4]
-			p[0], p[1], p[2], p[3] = r, g, b, 0xff
+			p[0] = clamp255(y + t.crR[v])
+			p[1] = clamp255(y + (t.cbG[u]+t.crG[v])>>16)
+			p[2] = clamp255(y + t.cbB[u])
+			p[3] = 0xff
 		}
 	}
 }

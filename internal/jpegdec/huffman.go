@@ -158,13 +158,19 @@ func (b *bitReader) bit() bool {
 	return v
 }
 
+// The reads below do not refill: callers call fill when n < 32, which
+// then covers one Huffman code (at most 16 bits) and the at most 15 bits
+// that follow it. Keeping refills out lets the compiler inline them.
+
 // receiveExtend reads an s-bit (0..15) magnitude category value and
 // returns it as a signed number (T.81 F.2.2.1's RECEIVE and EXTEND).
 func (b *bitReader) receiveExtend(s int) int32 {
 	if s == 0 {
 		return 0
 	}
-	v := b.bits(s)
+	v := int32(b.acc >> (64 - s))
+	b.acc <<= s
+	b.n -= s
 	if v < 1<<(s-1) {
 		v += -1<<s + 1
 	}
@@ -174,15 +180,20 @@ func (b *bitReader) receiveExtend(s int) int32 {
 // decode reads one Huffman-coded symbol with table t; ok is false for a
 // bit pattern that is no code of t.
 func (b *bitReader) decode(t *huffTable) (sym uint8, ok bool) {
-	if b.n < 16 {
-		b.fill()
+	e := t.lut[b.acc>>(64-lutBits)]
+	if e == 0 {
+		return b.decodeLong(t)
 	}
-	if e := t.lut[b.acc>>(64-lutBits)]; e != 0 {
-		l := int(e >> 8)
-		b.acc <<= l
-		b.n -= l
-		return uint8(e), true
-	}
+	b.acc <<= e >> 8
+	b.n -= int(e >> 8)
+	return uint8(e), true
+}
+
+// decodeLong reads a code longer than lutBits, walking the lengths. It is
+// kept out of line so that decode, which nearly always suffices, inlines.
+//
+//go:noinline
+func (b *bitReader) decodeLong(t *huffTable) (sym uint8, ok bool) {
 	for l := lutBits + 1; l <= 16; l++ {
 		code := int32(b.acc >> (64 - l))
 		if code <= t.maxCode[l] {

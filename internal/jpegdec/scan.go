@@ -213,6 +213,9 @@ var (
 // natural order (T.81 F.2.2).
 func (d *decoder) sequentialBlock(c *component, blk *[64]int16) error {
 	br := &d.bits
+	if br.n < 32 {
+		br.fill()
+	}
 	s, ok := br.decode(&d.huff[0][c.td])
 	if !ok {
 		return errBadCode
@@ -221,6 +224,9 @@ func (d *decoder) sequentialBlock(c *component, blk *[64]int16) error {
 	blk[0] = int16(c.pred)
 	ac := &d.huff[1][c.ta]
 	for k := 1; k < 64; k++ {
+		if br.n < 32 {
+			br.fill()
+		}
 		rs, ok := br.decode(ac)
 		if !ok {
 			return errBadCode
@@ -249,6 +255,9 @@ func (d *decoder) progressiveBlock(s scan, c *component, coef []int16) error {
 	if s.ss == 0 {
 		if s.ah == 0 {
 			// DC first scan.
+			if br.n < 32 {
+				br.fill()
+			}
 			t, ok := br.decode(&d.huff[0][c.td])
 			if !ok {
 				return errBadCode
@@ -269,6 +278,9 @@ func (d *decoder) progressiveBlock(s scan, c *component, coef []int16) error {
 			return nil
 		}
 		for k := s.ss; k <= s.se; k++ {
+			if br.n < 32 {
+				br.fill()
+			}
 			rs, ok := br.decode(ac)
 			if !ok {
 				return errBadCode
@@ -306,6 +318,9 @@ func (d *decoder) refineAC(s scan, ac *huffTable, coef []int16) error {
 	k := s.ss
 	if d.eobrun == 0 {
 		for ; k <= s.se; k++ {
+			if br.n < 32 {
+				br.fill()
+			}
 			rs, ok := br.decode(ac)
 			if !ok {
 				return errBadCode
