@@ -9,6 +9,14 @@ type scan struct {
 	ah, al int // successive approximation bit positions
 }
 
+// maxScans caps the scans of one image. Each scan walks every block of
+// its components, so a small hostile progressive file repeating cheap
+// scans (one end-of-band run covers thousands of blocks) could otherwise
+// cost minutes; libjpeg-turbo's tools offer the same guard (djpeg
+// -maxscans). Encoders write about 10 scans (libjpeg's default
+// progression), rarely more than a few dozen.
+const maxScans = 1000
+
 // decodeScans decodes every scan, starting at the first SOS whose marker
 // readHeaders consumed, and handles the tables between them. A missing EOI
 // after the last scan is tolerated, as libjpeg and PIL do.
@@ -17,6 +25,9 @@ func (d *decoder) decodeScans() error {
 	for {
 		switch {
 		case m == mSOS:
+			if d.scans == maxScans {
+				return formatError("more than %d scans", maxScans)
+			}
 			p, err := d.segment(m)
 			if err != nil {
 				return err
