@@ -88,6 +88,25 @@ def main(src):
     # 4:1:1 (chroma 1/4 wide): libjpeg replicates it.
     files["chelsea-411-q90.jpg"] = tool(
         ["cjpeg", "-quality", "90", "-sample", "4x1,1x1,1x1"], ppm(crop(chelsea, (150, 100, 123, 61))))
+    # Layouts PIL does not write: one scan per component (sequential),
+    # a hand-written progression with restart markers inside progressive
+    # scans, RGB coded as such (Adobe transform 0), and quality 1, whose
+    # 16-bit quantization tables push the IDCT to its extremes.
+    with tempfile.TemporaryDirectory() as tmp:
+        seq = os.path.join(tmp, "seq.txt")
+        with open(seq, "w") as f:
+            f.write("0;\n1;\n2;\n")
+        prog = os.path.join(tmp, "prog.txt")
+        with open(prog, "w") as f:
+            f.write("0 1 2: 0 0 0 1;\n0: 1 5 0 2;\n2: 1 63 0 1;\n1: 1 63 0 1;\n0: 6 63 0 2;\n"
+                    "0: 1 63 2 1;\n0 1 2: 0 0 1 0;\n2: 1 63 1 0;\n1: 1 63 1 0;\n0: 1 63 1 0;\n")
+        small = ppm(crop(astro, (260, 120, 123, 91)))
+        files["astronaut-420-noninterleaved.jpg"] = tool(
+            ["cjpeg", "-quality", "85", "-sample", "2x2,1x1,1x1", "-scans", seq], small)
+        files["astronaut-422-progressive-rst.jpg"] = tool(
+            ["cjpeg", "-quality", "85", "-sample", "2x1,1x1,1x1", "-scans", prog, "-restart", "2B"], small)
+        files["astronaut-rgb.jpg"] = tool(["cjpeg", "-quality", "85", "-rgb"], small)
+        files["astronaut-420-q1.jpg"] = tool(["cjpeg", "-quality", "1", "-sample", "2x2,1x1,1x1"], small)
 
     os.makedirs(OUT, exist_ok=True)
     for name, data in sorted(files.items()):
@@ -103,7 +122,7 @@ def main(src):
         f.write(f"Pillow {Image.__version__}\n")
         f.write(f"libjpeg-turbo {features.version('libjpeg_turbo')} (Pillow's, which decoded the PNGs)\n")
         ver = subprocess.run(["cjpeg", "-version"], stderr=subprocess.PIPE, check=True).stderr.decode().strip()
-        f.write(f"cjpeg/jpegtran: {ver} (encoded the 4:4:0 and 4:1:1 files only)\n")
+        f.write(f"cjpeg/jpegtran: {ver} (encoded the 440, 411, noninterleaved, progressive-rst, rgb and q1 files only)\n")
 
 
 if __name__ == "__main__":
