@@ -177,8 +177,17 @@ func (b *bitReader) receiveExtend(s int) int32 {
 	return v
 }
 
-// decode reads one Huffman-coded symbol with table t; ok is false for a
-// bit pattern that is no code of t.
+// symbol refills the buffer if it holds under 32 bits and reads one
+// Huffman-coded symbol with table t; ok is false for a bit pattern that is
+// no code of t. The refill covers the value bits that follow the code.
+func (b *bitReader) symbol(t *huffTable) (sym uint8, ok bool) {
+	if b.n < 32 {
+		b.fill()
+	}
+	return b.decode(t)
+}
+
+// decode reads one Huffman-coded symbol with table t, without refilling.
 func (b *bitReader) decode(t *huffTable) (sym uint8, ok bool) {
 	e := t.lut[b.acc>>(64-lutBits)]
 	if e == 0 {

@@ -224,10 +224,7 @@ var (
 // natural order (T.81 F.2.2).
 func (d *decoder) sequentialBlock(c *component, blk *[64]int16) error {
 	br := &d.bits
-	if br.n < 32 {
-		br.fill()
-	}
-	s, ok := br.decode(&d.huff[0][c.td])
+	s, ok := br.symbol(&d.huff[0][c.td])
 	if !ok {
 		return errBadCode
 	}
@@ -235,10 +232,7 @@ func (d *decoder) sequentialBlock(c *component, blk *[64]int16) error {
 	blk[0] = int16(c.pred)
 	ac := &d.huff[1][c.ta]
 	for k := 1; k < 64; k++ {
-		if br.n < 32 {
-			br.fill()
-		}
-		rs, ok := br.decode(ac)
+		rs, ok := br.symbol(ac)
 		if !ok {
 			return errBadCode
 		}
@@ -266,10 +260,7 @@ func (d *decoder) progressiveBlock(s scan, c *component, coef []int16) error {
 	if s.ss == 0 {
 		if s.ah == 0 {
 			// DC first scan.
-			if br.n < 32 {
-				br.fill()
-			}
-			t, ok := br.decode(&d.huff[0][c.td])
+			t, ok := br.symbol(&d.huff[0][c.td])
 			if !ok {
 				return errBadCode
 			}
@@ -289,10 +280,7 @@ func (d *decoder) progressiveBlock(s scan, c *component, coef []int16) error {
 			return nil
 		}
 		for k := s.ss; k <= s.se; k++ {
-			if br.n < 32 {
-				br.fill()
-			}
-			rs, ok := br.decode(ac)
+			rs, ok := br.symbol(ac)
 			if !ok {
 				return errBadCode
 			}
@@ -329,10 +317,7 @@ func (d *decoder) refineAC(s scan, ac *huffTable, coef []int16) error {
 	k := s.ss
 	if d.eobrun == 0 {
 		for ; k <= s.se; k++ {
-			if br.n < 32 {
-				br.fill()
-			}
-			rs, ok := br.decode(ac)
+			rs, ok := br.symbol(ac)
 			if !ok {
 				return errBadCode
 			}
