@@ -9,18 +9,20 @@ outputs are committed. To regenerate, on a machine with network access to PyPI:
     python3 -m venv /tmp/jpegvenv && /tmp/jpegvenv/bin/pip install pillow
     /tmp/jpegvenv/bin/pip download scikit-image --no-deps -d /tmp/skimage
     (cd /tmp/skimage && unzip -o -q scikit_image-*.whl 'skimage/data/*')
-    apt-get install libjpeg-turbo-progs   # cjpeg and jpegtran, for 4:4:0 and 4:1:1
+    apt-get install libjpeg-turbo-progs libturbojpeg0   # cjpeg, jpegtran; TurboJPEG for YCCK
     /tmp/jpegvenv/bin/python scripts/make-jpeg-golden.py /tmp/skimage/skimage/data
 
 Most JPEGs are encoded by PIL itself (subsampling=0/1/2 is 4:4:4/4:2:2/4:2:0);
-PIL cannot write 4:4:0 or 4:1:1, so those come from libjpeg-turbo's jpegtran
-(a lossless transpose of a 4:2:2 file) and cjpeg. The encoder does not matter
+PIL cannot write 4:4:0, 4:1:1 and a few other layouts, so those come from
+libjpeg-turbo's jpegtran (a lossless transpose of a 4:2:2 file) and cjpeg, and
+the YCCK file from the TurboJPEG library, called through ctypes. The encoder does not matter
 for the test: every reference PNG is what PIL decodes, with
 Image.open(path).convert("RGB") (or "L" for greyscale), as the official
 GroupViT pipeline reads images. The Pillow and libjpeg-turbo versions used are
 written to testdata/VERSIONS.
 """
 
+import ctypes
 import io
 import os
 import subprocess
@@ -54,6 +56,29 @@ def ppm(img):
     buf = io.BytesIO()
     img.save(buf, "PPM")
     return buf.getvalue()
+
+
+def turbojpeg_ycck(img):
+    """Encode a CMYK image as YCCK (Adobe transform 2), 4:2:0, quality 90:
+    TurboJPEG turns CMYK pixels into YCCK, which neither PIL nor cjpeg can."""
+    tj = ctypes.CDLL("libturbojpeg.so.0")
+    tj.tjInitCompress.restype = ctypes.c_void_p
+    tj.tjCompress2.argtypes = [
+        ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_int,
+        ctypes.POINTER(ctypes.POINTER(ctypes.c_ubyte)), ctypes.POINTER(ctypes.c_ulong),
+        ctypes.c_int, ctypes.c_int, ctypes.c_int]
+    tj.tjDestroy.argtypes = [ctypes.c_void_p]
+    tj.tjFree.argtypes = [ctypes.c_void_p]
+    handle = tj.tjInitCompress()
+    out, size = ctypes.POINTER(ctypes.c_ubyte)(), ctypes.c_ulong(0)
+    tjpf_cmyk, tjsamp_420 = 11, 2
+    w, h = img.size
+    if tj.tjCompress2(handle, img.tobytes(), w, 0, h, tjpf_cmyk, ctypes.byref(out), ctypes.byref(size), tjsamp_420, 90, 0):
+        raise RuntimeError("tjCompress2 failed")
+    data = bytes(out[: size.value])
+    tj.tjFree(out)
+    tj.tjDestroy(handle)
+    return data
 
 
 def main(src):
@@ -107,6 +132,7 @@ def main(src):
             ["cjpeg", "-quality", "85", "-sample", "2x1,1x1,1x1", "-scans", prog, "-restart", "2B"], small)
         files["astronaut-rgb.jpg"] = tool(["cjpeg", "-quality", "85", "-rgb"], small)
         files["astronaut-420-q1.jpg"] = tool(["cjpeg", "-quality", "1", "-sample", "2x2,1x1,1x1"], small)
+    files["chelsea-ycck-420-q90.jpg"] = turbojpeg_ycck(crop(chelsea, (120, 60, 61, 45)).convert("CMYK"))
 
     os.makedirs(OUT, exist_ok=True)
     for name, data in sorted(files.items()):
@@ -122,7 +148,7 @@ def main(src):
         f.write(f"Pillow {Image.__version__}\n")
         f.write(f"libjpeg-turbo {features.version('libjpeg_turbo')} (Pillow's, which decoded the PNGs)\n")
         ver = subprocess.run(["cjpeg", "-version"], stderr=subprocess.PIPE, check=True).stderr.decode().strip()
-        f.write(f"cjpeg/jpegtran: {ver} (encoded the 440, 411, noninterleaved, progressive-rst, rgb and q1 files only)\n")
+        f.write(f"cjpeg/jpegtran: {ver} (encoded the 440, 411, noninterleaved, progressive-rst, rgb and q1 files; its TurboJPEG the YCCK one)\n")
 
 
 if __name__ == "__main__":

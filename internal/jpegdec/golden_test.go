@@ -57,7 +57,7 @@ func goldens(t *testing.T) []string {
 		t.Fatal(err)
 	}
 	if len(names) < 10 {
-		t.Fatalf("found %d golden JPEGs in testdata, want the 18 that scripts/make-jpeg-golden.py writes", len(names))
+		t.Fatalf("found %d golden JPEGs in testdata, want the 19 that scripts/make-jpeg-golden.py writes", len(names))
 	}
 	return names
 }
