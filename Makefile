@@ -2,7 +2,8 @@
 #
 #   make demo    segment the sample scenes with the embedded default model
 #   make test    everything CI runs (fetches the TFLite runtime first)
-#   make bench   speed and memory of each engine, side by side
+#   make bench   speed and memory of each engine, side by side; file mode
+#                against the engine alone (make bench-readme: into README)
 
 GO      ?= go
 BIN     := bin/groupvit
@@ -30,7 +31,9 @@ test: tflite-lib vet go-test $(TRAIN_TEST)
 # Chromium, for the live page's browser tests (stream/, cli/,
 # internal/headless), which fail rather than skip under CI=true. Nothing is
 # installed when a browser internal/headless.Find accepts is already there,
-# so a warm machine pays nothing.
+# so a warm machine pays nothing. Without its Recommends (upower, udev,
+# Mesa's GL drivers, fonts, a notification daemon, printer tools: none used
+# headless) chromium is 25 Debian packages instead of 115 (README, Set-up).
 CI_BROWSERS ?= chromium chromium-browser google-chrome google-chrome-stable
 .PHONY: ci-deps
 ci-deps:
@@ -42,7 +45,7 @@ ci-deps:
 	fi; \
 	echo "ci-deps: installing chromium"; \
 	export DEBIAN_FRONTEND=noninteractive; \
-	apt-get update && apt-get install -y chromium
+	apt-get update && apt-get install -y --no-install-recommends chromium
 
 vet:
 	$(GO) vet ./...
@@ -63,9 +66,28 @@ cross:
 # (e.g. --format json). Kernel micro-benchmarks: go test -run '^$' -bench . ./infer/... ./tensor/...;
 # the decode's (official against refined masks): go test -run '^$' -bench Decode ./labels;
 # the JPEG decoder's against image/jpeg (cpu-ns/op): go test -run '^$' -bench Decode ./internal/jpegdec
+BENCH_FORMAT ?= table
 bench: build tflite-lib
 	GROUPVIT_TFLITE_LIB='$(TFLITE_LIB)' ./$(BIN) bench --config gcc-yfcc --size 224 --runs 5 --warmup 1 \
-		--threads 1,2 --precisions fp32,fp16,int8 --require-tflite $(BENCH_ARGS)
+		--threads 1,2 --precisions fp32,fp16,int8 --require-tflite --format $(BENCH_FORMAT) $(BENCH_ARGS)
+	@echo
+	./$(BIN) bench-files --input testdata/scenes --format $(BENCH_FORMAT) $(BENCH_FILES_ARGS)
+
+# File mode against the engine alone (the embedded default model, native
+# engine, the sample scenes) in one run: the pipelined file mode should keep
+# 90 % of the engine-bound rate. Also the last part of `make bench`.
+BENCH_FILES_ARGS ?= --images 60 --rounds 3
+bench-files: build
+	./$(BIN) bench-files --input testdata/scenes --format $(BENCH_FORMAT) $(BENCH_FILES_ARGS)
+
+# The README's speed tables, regenerated from one run of `make bench` with
+# BENCH_FORMAT=markdown and pasted verbatim between its bench markers
+# (scripts/readme-bench.sh): never edited by hand, and naming the machine.
+.PHONY: bench-files bench-readme
+bench-readme: build tflite-lib
+	mkdir -p $(OUT)
+	$(MAKE) -s --no-print-directory bench BENCH_FORMAT=markdown > $(OUT)/bench.md
+	scripts/readme-bench.sh $(OUT)/bench.md README.md
 
 # Each fuzzer for a while; `make fuzz FUZZTIME=5m` for longer.
 FUZZTIME ?= 30s
