@@ -29,8 +29,8 @@ test: tflite-lib vet go-test $(TRAIN_TEST)
 
 # What CI needs besides Go on a fresh Debian machine, where it runs as root:
 # Chromium, for the live page's browser tests (stream/, cli/,
-# internal/headless), which fail rather than skip under CI=true. Nothing is
-# installed when a browser internal/headless.Find accepts is already there,
+# internal/browsertest), which fail rather than skip under CI=true. Nothing is
+# installed when a browser internal/browsertest.Find accepts is already there,
 # so a warm machine pays nothing. Without its Recommends (upower, udev,
 # Mesa's GL drivers, fonts, a notification daemon, printer tools: none used
 # headless) chromium is 25 Debian packages instead of 115 (README, Set-up).

@@ -22,7 +22,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/groupvit-edge/groupvit-edge/internal/headless"
+	"github.com/groupvit-edge/groupvit-edge/internal/browsertest"
 )
 
 // The live mode as a user runs it: the groupvit command (this test binary,
@@ -31,7 +31,7 @@ import (
 // headless Chromium shows a moving overlay, takes a label change from its
 // box, and the command stops cleanly on Ctrl-C.
 func TestLiveCommandInHeadlessChromium(t *testing.T) {
-	b := headless.LaunchForTest(t, headless.Options{})
+	b := browsertest.LaunchForTest(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 
@@ -52,16 +52,16 @@ func TestLiveCommandInHeadlessChromium(t *testing.T) {
 	}
 
 	// The overlay moves: the frames differ, so successive overlays do.
-	first := headless.WaitImage(t, ctx, page, "the first frame", "live", image.Point{}, func(s headless.ImageSample) bool { return s.W > 0 })
+	first := browsertest.WaitImage(t, ctx, page, "the first frame", "live", image.Point{}, func(s browsertest.ImageSample) bool { return s.W > 0 })
 	if first.W != size.X || first.H != size.Y {
 		t.Errorf("live image is %dx%d, want the frames' %v", first.W, first.H, size)
 	}
-	headless.WaitImage(t, ctx, page, "the overlay to change", "live", image.Point{}, func(s headless.ImageSample) bool { return s.Hash != first.Hash })
+	browsertest.WaitImage(t, ctx, page, "the overlay to change", "live", image.Point{}, func(s browsertest.ImageSample) bool { return s.Hash != first.Hash })
 	latest := getLatestJPEG(t, base)
 	if got := latest.Bounds().Size(); got != size {
 		t.Errorf("latest.jpg is %v, want the frame size %v", got, size)
 	}
-	headless.WaitString(t, ctx, page, "the legend", `document.getElementById("legend").innerText`,
+	browsertest.WaitString(t, ctx, page, "the legend", `document.getElementById("legend").innerText`,
 		func(s string) bool { return strings.Contains(s, "person") && strings.Contains(s, "road") })
 
 	// Type new labels into the box and press Apply, as a user would.
@@ -74,7 +74,7 @@ func TestLiveCommandInHeadlessChromium(t *testing.T) {
 	})()`, nil); err != nil {
 		t.Fatal(err)
 	}
-	headless.WaitString(t, ctx, page, "the label change to be confirmed", `document.getElementById("labels-status").innerText`,
+	browsertest.WaitString(t, ctx, page, "the label change to be confirmed", `document.getElementById("labels-status").innerText`,
 		func(s string) bool { return strings.Contains(s, "now segmenting: car, dog") })
 	changedAt := getStats(t, base)
 	if !slices.Equal(changedAt.Labels, []string{"car", "dog"}) {
@@ -86,7 +86,7 @@ func TestLiveCommandInHeadlessChromium(t *testing.T) {
 		return s.Frame != nil && changedAt.Frame != nil && s.Frame.Seq > changedAt.Frame.Seq &&
 			slices.Equal(s.legendLabels(), []string{"car", "dog"})
 	})
-	headless.WaitString(t, ctx, page, "the legend to show the new labels", `document.getElementById("legend").innerText`,
+	browsertest.WaitString(t, ctx, page, "the legend to show the new labels", `document.getElementById("legend").innerText`,
 		func(s string) bool {
 			return strings.Contains(s, "car") && strings.Contains(s, "dog") && !strings.Contains(s, "person")
 		})
@@ -98,7 +98,7 @@ func TestLiveCommandInHeadlessChromium(t *testing.T) {
 	if cfg, err := png.DecodeConfig(bytes.NewReader(shot)); err != nil || cfg.Width < 600 {
 		t.Errorf("screenshot: %v (%dx%d)", err, cfg.Width, cfg.Height)
 	}
-	path := filepath.Join(headless.ArtifactDir(t), "cli-live-page.png")
+	path := filepath.Join(browsertest.ArtifactDir(t), "cli-live-page.png")
 	if err := os.WriteFile(path, shot, 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -18,7 +18,7 @@ import (
 	"time"
 
 	"github.com/groupvit-edge/groupvit-edge/capture"
-	"github.com/groupvit-edge/groupvit-edge/internal/headless"
+	"github.com/groupvit-edge/groupvit-edge/internal/browsertest"
 	"github.com/groupvit-edge/groupvit-edge/labels"
 	"github.com/groupvit-edge/groupvit-edge/overlay"
 	"github.com/groupvit-edge/groupvit-edge/pipeline"
@@ -31,7 +31,7 @@ import (
 // is loaded in headless Chromium, the overlay is seen to move, and a label
 // change typed into the page's box is seen in the frames that follow.
 func TestLivePageInHeadlessChromium(t *testing.T) {
-	b := headless.LaunchForTest(t, headless.Options{})
+	b := browsertest.LaunchForTest(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 
@@ -81,12 +81,12 @@ func TestLivePageInHeadlessChromium(t *testing.T) {
 	before := color.RGBA(pipelinetest.Green)
 	after := expectedBlend(t, pipelinetest.Green, 0)
 
-	first := headless.WaitImage(t, ctx, page, "the first frame", "live", image.Pt(8, 110), func(s headless.ImageSample) bool { return s.W == 160 })
+	first := browsertest.WaitImage(t, ctx, page, "the first frame", "live", image.Pt(8, 110), func(s browsertest.ImageSample) bool { return s.W == 160 })
 	if !near(first.Probe, before, 16) {
 		t.Errorf("probe pixel %v before the label change, want plain green %v", first.Probe, before)
 	}
-	headless.WaitImage(t, ctx, page, "the overlay to change", "live", image.Pt(8, 110), func(s headless.ImageSample) bool { return s.Hash != first.Hash })
-	headless.WaitString(t, ctx, page, "the legend", `document.getElementById("legend").innerText`, func(s string) bool { return strings.Contains(s, "red") })
+	browsertest.WaitImage(t, ctx, page, "the overlay to change", "live", image.Pt(8, 110), func(s browsertest.ImageSample) bool { return s.Hash != first.Hash })
+	browsertest.WaitString(t, ctx, page, "the legend", `document.getElementById("legend").innerText`, func(s string) bool { return strings.Contains(s, "red") })
 
 	// Type new labels into the box and press Apply, as a user would.
 	if err := page.Eval(ctx, `(() => {
@@ -98,13 +98,13 @@ func TestLivePageInHeadlessChromium(t *testing.T) {
 	})()`, nil); err != nil {
 		t.Fatal(err)
 	}
-	headless.WaitString(t, ctx, page, "the label change to be confirmed", `document.getElementById("labels-status").innerText`,
+	browsertest.WaitString(t, ctx, page, "the label change to be confirmed", `document.getElementById("labels-status").innerText`,
 		func(s string) bool { return strings.Contains(s, "now segmenting: green, red") })
 	if got := strings.Join(p.Labels(), ","); got != "green,red" {
 		t.Fatalf("pipeline labels after the page's change: %s", got)
 	}
-	changed := headless.WaitImage(t, ctx, page, "frames segmented with the new labels", "live", image.Pt(8, 110), func(s headless.ImageSample) bool { return near(s.Probe, after, 16) })
-	headless.WaitString(t, ctx, page, "the legend to show the new labels", `document.getElementById("legend").innerText`,
+	changed := browsertest.WaitImage(t, ctx, page, "frames segmented with the new labels", "live", image.Pt(8, 110), func(s browsertest.ImageSample) bool { return near(s.Probe, after, 16) })
+	browsertest.WaitString(t, ctx, page, "the legend to show the new labels", `document.getElementById("legend").innerText`,
 		func(s string) bool { return strings.Contains(s, "green") && strings.Contains(s, "red") })
 
 	// The server's newest frame agrees with what the browser shows.
@@ -126,7 +126,7 @@ func TestLivePageInHeadlessChromium(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(headless.ArtifactDir(t), "live-page.png")
+	path := filepath.Join(browsertest.ArtifactDir(t), "live-page.png")
 	if err := os.WriteFile(path, shot, 0o644); err != nil {
 		t.Fatal(err)
 	}
