@@ -624,3 +624,26 @@ func TestCaptureReadsOwnStream(t *testing.T) {
 		s.Write(ctx, result(i+1, uint8(60+50*(i+1)), 40, 30))
 	}
 }
+
+// The page's legend names the colour each label is drawn in, which the
+// overlay picks per frame so it stands out from what it covers: a "person"
+// over a region of its own palette colour is drawn, and listed, in another.
+func TestLegendColoursAreTheDrawnOnes(t *testing.T) {
+	s := startServer(t, &fakeCtrl{labels: []string{"person", `cup "mug"`}}, Options{})
+	r := result(1, 0, 40, 30)
+	p0 := overlay.Palette(0)
+	for i := 0; i < len(r.Frame.Image.Pix); i += 4 {
+		r.Frame.Image.Pix[i], r.Frame.Image.Pix[i+1], r.Frame.Image.Pix[i+2], r.Frame.Image.Pix[i+3] = p0.R, p0.G, p0.B, 255
+	}
+	if err := s.Write(context.Background(), r); err != nil {
+		t.Fatal(err)
+	}
+	want := overlay.Colours(r.Frame.Image, r.Seg)[0]
+	if want == p0 {
+		t.Fatalf("the test's premise: a region of palette colour 0 should get another colour")
+	}
+	doc := s.statsDoc()
+	if got, w := doc.Legend[0].Color, fmt.Sprintf("#%02x%02x%02x", want.R, want.G, want.B); got != w {
+		t.Errorf("legend colour of person %s, want the drawn %s (not the palette's)", got, w)
+	}
+}
