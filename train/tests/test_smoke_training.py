@@ -30,6 +30,8 @@ def test_smoke_train_resume_export(tmp_path):
     assert sorted(os.listdir(hf)) == ["config.json", "merges.txt", "model.safetensors", "vocab.json"]
     config = json.load(open(hf / "config.json"))
     assert config["model_type"] == "groupvit" and config["torch_dtype"] == "float16"
+    # the words the captions used, for the Go commands' unknown-label warning
+    assert "circle" in config["groupvit_edge_known_words"] and "red" in config["groupvit_edge_known_words"]
     vocab = json.load(open(hf / "vocab.json"))
     assert config["text_config"]["vocab_size"] == len(vocab)
     model = load_hf(hf)
