@@ -11,6 +11,7 @@ import (
 
 	"github.com/groupvit-edge/groupvit-edge/export"
 	"github.com/groupvit-edge/groupvit-edge/infer"
+	"github.com/groupvit-edge/groupvit-edge/infer/litert"
 	"github.com/groupvit-edge/groupvit-edge/infer/tflite"
 	"github.com/groupvit-edge/groupvit-edge/internal/fixture"
 	"github.com/groupvit-edge/groupvit-edge/labels"
@@ -18,19 +19,26 @@ import (
 	"github.com/groupvit-edge/groupvit-edge/tensor"
 )
 
-// needRuntime skips without the TFLite library, except under CI, where its
-// absence is a failure: `make test` fetches it first.
-func needRuntime(t *testing.T) {
+// needRuntime skips without the runtime's library, except under CI, where
+// its absence is a failure: `make test` fetches both first.
+func needRuntime(t *testing.T, runtime string) {
 	t.Helper()
-	lib, err := tflite.Open("")
+	var err error
+	if runtime == "tflite" {
+		_, err = tflite.Open("")
+	} else {
+		_, err = litert.Open("")
+	}
 	if err != nil {
 		if os.Getenv("CI") == "true" {
-			t.Fatalf("TFLite runtime missing under CI: %v", err)
+			t.Fatalf("%s runtime missing under CI: %v", runtime, err)
 		}
-		t.Skipf("TFLite runtime not installed (make tflite-lib): %v", err)
+		t.Skipf("%s runtime not installed (make tflite-lib litert-lib): %v", runtime, err)
 	}
-	_ = lib
 }
+
+// runtimes are the two bindings every runtime test runs on.
+var runtimes = []string{"litert", "tflite"}
 
 // setup is the fixture model ready to export, with its inputs and int8
 // ranges calibrated on synthetic scenes.
@@ -39,6 +47,7 @@ type setup struct {
 	ranges export.Ranges
 	pixels *tensor.Tensor
 	ids    [][]int32
+	files  map[export.Precision]exported
 }
 
 func loadFixture(t *testing.T) *setup {
@@ -55,26 +64,55 @@ func loadFixture(t *testing.T) *setup {
 	return f
 }
 
-func (f *setup) open(t *testing.T, p export.Precision, delegate string, threads int) *Engine {
+func (f *setup) open(t *testing.T, p export.Precision, runtime, accel string, threads int) *Engine {
 	t.Helper()
-	mod, err := export.Build(f.src, export.Options{Precision: p, Ranges: f.ranges})
+	e, err := f.tryOpen(p, runtime, accel, threads)
 	if err != nil {
-		t.Fatal(err)
-	}
-	data, err := mod.Marshal()
-	if err != nil {
-		t.Fatal(err)
-	}
-	man, err := export.ReadManifest(mod)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := Open(data, man, Options{Delegate: delegate, Threads: threads})
-	if err != nil {
-		t.Fatalf("%s/%s: %v", p, delegate, err)
+		t.Fatalf("%s/%s/%s: %v", p, runtime, accel, err)
 	}
 	t.Cleanup(func() { e.Close() })
 	return e
+}
+
+func (f *setup) tryOpen(p export.Precision, runtime, accel string, threads int) (*Engine, error) {
+	return f.tryOpenWarn(p, runtime, accel, threads, nil)
+}
+
+func (f *setup) tryOpenWarn(p export.Precision, runtime, accel string, threads int, warn func(string)) (*Engine, error) {
+	data, man, err := f.file(p)
+	if err != nil {
+		return nil, err
+	}
+	return Open(data, man, Options{Runtime: runtime, Accelerator: accel, Threads: threads, Warn: warn})
+}
+
+// file exports the model at precision p, once per precision.
+func (f *setup) file(p export.Precision) ([]byte, *export.Manifest, error) {
+	if f.files == nil {
+		f.files = map[export.Precision]exported{}
+	}
+	if x, ok := f.files[p]; ok {
+		return x.data, x.man, nil
+	}
+	mod, err := export.Build(f.src, export.Options{Precision: p, Ranges: f.ranges})
+	if err != nil {
+		return nil, nil, err
+	}
+	data, err := mod.Marshal()
+	if err != nil {
+		return nil, nil, err
+	}
+	man, err := export.ReadManifest(mod)
+	if err != nil {
+		return nil, nil, err
+	}
+	f.files[p] = exported{data, man}
+	return data, man, nil
+}
+
+type exported struct {
+	data []byte
+	man  *export.Manifest
 }
 
 func maxErr(got []float32, want []float32) float64 {
@@ -149,26 +187,30 @@ func agreement(t *testing.T, a, b *Engine, ids [][]int32, names []string, imgs [
 // runtime: fp32 must match the official tensors within 1e-4 and the label
 // map exactly; fp16 and int8 report their worst error and pixel agreement.
 func TestRealRuntimeMatchesOfficial(t *testing.T) {
-	needRuntime(t)
 	f := loadFixture(t)
 	ctx := context.Background()
 	wantGroups, wantImage, wantText := fixture.NPY(t, "group_embeds"), fixture.NPY(t, "image_embeds"), fixture.NPY(t, "text_embeds")
 	wantMap := fixture.NPY(t, "seg_map")
 	for _, c := range []struct {
 		p        export.Precision
+		runtime  string
 		delegate string
 		tol      float64
 		agree    float64
 	}{
-		{export.FP32, "none", 1e-4, 1},
-		{export.FP32, "xnnpack", 1e-4, 1},
-		{export.FP16, "xnnpack", 5e-2, 0.95},
-		{export.FP16, "none", 5e-2, 0.95},
-		{export.INT8, "xnnpack", 0.05, 0.98},
-		{export.INT8, "none", 0.05, 0.98},
+		{export.FP32, "tflite", "none", 1e-4, 1},
+		{export.FP32, "tflite", "xnnpack", 1e-4, 1},
+		{export.FP16, "tflite", "xnnpack", 5e-2, 0.95},
+		{export.FP16, "tflite", "none", 5e-2, 0.95},
+		{export.INT8, "tflite", "xnnpack", 0.05, 0.98},
+		{export.INT8, "tflite", "none", 0.05, 0.98},
+		{export.FP32, "litert", "cpu", 1e-4, 1},
+		{export.FP16, "litert", "cpu", 5e-2, 0.95},
+		{export.INT8, "litert", "cpu", 0.05, 0.98},
 	} {
-		t.Run(string(c.p)+"/"+c.delegate, func(t *testing.T) {
-			e := f.open(t, c.p, c.delegate, 1)
+		t.Run(string(c.p)+"/"+c.runtime+"/"+c.delegate, func(t *testing.T) {
+			needRuntime(t, c.runtime)
+			e := f.open(t, c.p, c.runtime, c.delegate, 1)
 			img, err := e.EncodeImage(ctx, f.pixels)
 			if err != nil {
 				t.Fatal(err)
@@ -206,9 +248,9 @@ func TestRealRuntimeMatchesOfficial(t *testing.T) {
 // TestInt8AgreesWithFP32OnVariedImages compares int8 and fp32 label maps,
 // both through the real runtime, on scenes the calibration never saw.
 func TestInt8AgreesWithFP32OnVariedImages(t *testing.T) {
-	needRuntime(t)
+	needRuntime(t, "litert")
 	f := loadFixture(t)
-	fp32, int8 := f.open(t, export.FP32, "xnnpack", 1), f.open(t, export.INT8, "xnnpack", 1)
+	fp32, int8 := f.open(t, export.FP32, "litert", "cpu", 1), f.open(t, export.INT8, "litert", "cpu", 1)
 	// seed 99: not the calibration seed
 	agree := agreement(t, fp32, int8, f.ids, fixture.Labels, export.SyntheticImages(12, 64, 99), 64, labels.DefaultMatchOptions())
 	t.Logf("int8 vs fp32 label maps on 12 varied scenes: %.2f%% of pixels equal", 100*agree)
@@ -231,7 +273,7 @@ func TestInt8AgreesWithFP32OnVariedImages(t *testing.T) {
 // way). On 500 held-out scenes the int8 export scores 41.6% mIoU against
 // fp32's 41.9% (train/README.md).
 func TestInt8DefaultModel(t *testing.T) {
-	needRuntime(t)
+	needRuntime(t, "litert")
 	ck, vocab, merges, err := models.LoadDefault()
 	if err != nil {
 		t.Fatal(err)
@@ -259,7 +301,7 @@ func TestInt8DefaultModel(t *testing.T) {
 		t.Fatal(err)
 	}
 	f := &setup{src: export.Source{Model: m, Config: ck.Config, Vocab: vocab, Merges: merges, ModelID: "default"}, ranges: ranges}
-	fp32, int8 := f.open(t, export.FP32, "xnnpack", 1), f.open(t, export.INT8, "xnnpack", 1)
+	fp32, int8 := f.open(t, export.FP32, "litert", "cpu", 1), f.open(t, export.INT8, "litert", "cpu", 1)
 	scenes, err := filepath.Glob("../../testdata/scenes/*.png")
 	if err != nil || len(scenes) == 0 {
 		t.Fatalf("no sample scenes in testdata/scenes (%v)", err)
