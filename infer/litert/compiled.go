@@ -70,7 +70,7 @@ func (e *Environment) Compile(m *Model, opt CompileOptions) (*CompiledModel, err
 	}
 	cm := &CompiledModel{env: e, model: m, acc: opt.Accelerators}
 	var status int32
-	text, cerr := captureStderr(func() {
+	text, cerr := captureOutput(func() {
 		status = c.CreateCompiledModel(e.ptr, m.ptr, opts, unsafe.Pointer(&cm.ptr))
 	})
 	lines := parseLog(text)

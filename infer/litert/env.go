@@ -129,7 +129,7 @@ func (l *Library) NewEnvironment(opt EnvOptions) (*Environment, error) {
 		optPtr = unsafe.Pointer(&opts[0])
 	}
 	var status int32
-	text, cerr := captureStderr(func() {
+	text, cerr := captureOutput(func() {
 		status = l.c.CreateEnvironment(int32(len(opts)), optPtr, unsafe.Pointer(&e.ptr))
 	})
 	e.log = parseLog(text)

@@ -13,27 +13,44 @@ import (
 )
 
 // The runtime reports what it placed where only in its log, which C++
-// writes straight to file descriptor 2: "Replacing 120 out of 122 node(s)
-// with delegate (…) node, yielding 2 partitions for subgraph 0 (main)." and
-// its reasons for failing ("No adapters found"). captureStderr points fd 2
-// at a pipe for the length of one call and gives the text back. Descriptor
-// 2 belongs to the whole process, hence the package-wide lock: two compiles
-// at once would read each other's lines.
-var stderrMu sync.Mutex
+// writes straight to file descriptor 2 ("102 operations will run on the
+// GPU, and the remaining 20 operations will run on the CPU."), and its
+// reasons for failing ("No adapters found"); the GPU accelerator also prints
+// a line or two to descriptor 1, where they would corrupt a JSON answer on
+// stdout. captureOutput points both descriptors at one pipe for the length
+// of one call and gives the text back. The descriptors belong to the whole
+// process, hence the package-wide lock: two compiles at once would read
+// each other's lines.
+var stdioMu sync.Mutex
 
-// captureStderr runs f with fd 2 redirected and returns what was written
-// meanwhile. Lines that other goroutines wrote in that window are in it too;
-// the caller passes on what is not the runtime's.
-func captureStderr(f func()) (string, error) {
-	stderrMu.Lock()
-	defer stderrMu.Unlock()
-	saved, err := syscall.Dup(2)
-	if err != nil {
-		return "", fmt.Errorf("litert: saving stderr: %w", err)
+// captureOutput runs f with fds 1 and 2 redirected and returns what was
+// written meanwhile, the runtime's lines and any another goroutine wrote.
+func captureOutput(f func()) (string, error) {
+	stdioMu.Lock()
+	defer stdioMu.Unlock()
+	var saved []int
+	restore := func() error {
+		var first error
+		for i, fd := range saved {
+			if err := syscall.Dup3(fd, i+1, 0); err != nil && first == nil {
+				first = fmt.Errorf("litert: restoring fd %d: %w", i+1, err)
+			}
+			syscall.Close(fd)
+		}
+		saved = nil
+		return first
 	}
-	defer syscall.Close(saved)
+	for _, fd := range []int{1, 2} {
+		s, err := syscall.Dup(fd)
+		if err != nil {
+			restore()
+			return "", fmt.Errorf("litert: saving fd %d: %w", fd, err)
+		}
+		saved = append(saved, s)
+	}
 	r, w, err := os.Pipe()
 	if err != nil {
+		restore()
 		return "", fmt.Errorf("litert: pipe for the runtime's log: %w", err)
 	}
 	var out strings.Builder
@@ -43,19 +60,19 @@ func captureStderr(f func()) (string, error) {
 		r.Close()
 		close(done)
 	}()
-	if err := syscall.Dup3(int(w.Fd()), 2, 0); err != nil {
-		w.Close()
-		<-done
-		return "", fmt.Errorf("litert: redirecting stderr: %w", err)
+	for _, fd := range []int{1, 2} {
+		if err := syscall.Dup3(int(w.Fd()), fd, 0); err != nil {
+			restore()
+			w.Close()
+			<-done
+			return "", fmt.Errorf("litert: redirecting fd %d: %w", fd, err)
+		}
 	}
 	f()
-	restoreErr := syscall.Dup3(saved, 2, 0)
+	restoreErr := restore()
 	w.Close()
 	<-done
-	if restoreErr != nil {
-		return out.String(), fmt.Errorf("litert: restoring stderr: %w", restoreErr)
-	}
-	return out.String(), nil
+	return out.String(), restoreErr
 }
 
 // logLine is one line of the runtime's log, split into severity and text.
