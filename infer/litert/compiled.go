@@ -78,7 +78,7 @@ func (e *Environment) Compile(m *Model, opt CompileOptions) (*CompiledModel, err
 		le := err.(*Error)
 		le.Log = problems(lines)
 		if opt.Accelerators&GPU != 0 && gpuFailure(lines) {
-			return nil, fmt.Errorf("%w: %w", ErrNoGPU, le)
+			return nil, fmt.Errorf("%w: %s: %w", ErrNoGPU, gpuHint(lines), le)
 		}
 		return nil, le
 	}
@@ -106,6 +106,20 @@ func gpuFailure(lines []logLine) bool {
 		}
 	}
 	return false
+}
+
+// gpuHint says in a user's words what the GPU accelerator's log blames.
+func gpuHint(lines []logLine) string {
+	for _, l := range lines {
+		t := strings.ToLower(l.text)
+		switch {
+		case strings.Contains(t, "no adapters found"):
+			return "WebGPU found no Vulkan adapter (no GPU, or no Vulkan driver: check the ICD files in /usr/share/vulkan/icd.d or VK_ICD_FILENAMES)"
+		case strings.Contains(t, "libvulkan"):
+			return "the Vulkan loader libvulkan.so.1 is missing (apt-get install libvulkan1)"
+		}
+	}
+	return "the GPU accelerator could not start"
 }
 
 // addOpaque attaches an accelerator's options: an identifier and a C string

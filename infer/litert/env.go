@@ -212,6 +212,9 @@ func (e *Environment) Registered() (Accelerators, error) {
 func problems(lines []logLine) []string {
 	var out []string
 	for _, l := range lines {
+		if strings.Contains(l.text, "Logging before InitGoogle()") {
+			continue // Abseil's note about itself
+		}
 		if l.severity == "ERROR" || l.severity == "WARNING" || l.severity == "FATAL" {
 			out = append(out, l.text)
 		}

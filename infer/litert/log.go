@@ -81,7 +81,13 @@ type logLine struct {
 	text     string
 }
 
-var severityRe = regexp.MustCompile(`^(INFO|WARNING|ERROR|VERBOSE|DEBUG|FATAL): (.*)$`)
+var (
+	severityRe = regexp.MustCompile(`^(INFO|WARNING|ERROR|VERBOSE|DEBUG|FATAL): (.*)$`)
+	// abslRe is the GPU accelerator's (Abseil) format:
+	// "E0000 00:00:1796283839.112316   32511 file.cc:751] message".
+	abslRe      = regexp.MustCompile(`^([IWEF])\d{4} \S+\s+\d+ (\S+\] .*)$`)
+	abslLetters = map[string]string{"I": "INFO", "W": "WARNING", "E": "ERROR", "F": "FATAL"}
+)
 
 func parseLog(s string) []logLine {
 	var out []logLine
@@ -94,6 +100,8 @@ func parseLog(s string) []logLine {
 		}
 		if m := severityRe.FindStringSubmatch(line); m != nil {
 			out = append(out, logLine{severity: m[1], text: m[2]})
+		} else if m := abslRe.FindStringSubmatch(line); m != nil {
+			out = append(out, logLine{severity: abslLetters[m[1]], text: m[2]})
 		} else {
 			out = append(out, logLine{text: line})
 		}
