@@ -155,6 +155,10 @@ func load(path string) (*Library, error) {
 	}
 	handle, err := purego.Dlopen(path, purego.RTLD_NOW|purego.RTLD_GLOBAL)
 	if err != nil {
+		if strings.TrimSpace(err.Error()) == "" {
+			// Seen under qemu-user: dlopen fails and dlerror is empty.
+			err = errors.New("the dynamic loader gave no reason; a library it needs (libstdc++.so.6, libgcc_s.so.1) may be missing")
+		}
 		return nil, &loadError{cause: err}
 	}
 	if missing := bindAll(handle, append(lib.c.bindings(), lib.m.bindings()...)); missing != nil {

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# arm64-check.sh — the arm64 binary, run under qemu-user, gives the same
+# label masks as this machine's binary: the shared fixture and the embedded
+# default model, on the native engine and on LiteRT's CPU accelerator (the
+# aarch64 libLiteRt.so from the same wheel). Tiny models and a few scenes,
+# so it stays short.
+#
+# Usage: scripts/arm64-check.sh HOST_BIN ARM64_BIN HOST_LITERT_LIB ARM64_LITERT_LIB
+# Environment: QEMU_AARCH64 (default qemu-aarch64), ARM64_SYSROOT (default
+# /usr/aarch64-linux-gnu), FIXTURE (default ../shared/fixtures/groupvit-tiny).
+set -euo pipefail
+[ $# -eq 4 ] || { echo "usage: $0 HOST_BIN ARM64_BIN HOST_LITERT_LIB ARM64_LITERT_LIB" >&2; exit 2; }
+host="$1" arm="$2" hostlib="$3" armlib="$4"
+qemu="${QEMU_AARCH64:-qemu-aarch64}"
+sysroot="${ARM64_SYSROOT:-/usr/aarch64-linux-gnu}"
+fixture="${FIXTURE:-../shared/fixtures/groupvit-tiny}"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+# A private label cache, so both binaries encode the labels themselves.
+export GROUPVIT_CACHE="$work/cache"
+
+say() { echo "arm64-check: $*" >&2; }
+arm64() { "$qemu" -L "$sysroot" "$arm" "$@"; }
+
+"$qemu" -L "$sysroot" "$arm" version >/dev/null 2>&1 || "$qemu" -L "$sysroot" "$arm" --help >/dev/null 2>&1 ||
+	{ say "the arm64 binary does not start under $qemu -L $sysroot"; exit 1; }
+
+mkdir -p "$work/in-fixture" "$work/in-default"
+cp "$fixture/image.png" "$work/in-fixture/"
+cp testdata/scenes/scene_0[0-2].png "$work/in-default/"
+"$host" export --checkpoint "$fixture" --precision fp32 -o "$work/fixture.tflite" >/dev/null 2>&1
+"$host" export --precision fp32 -o "$work/default.tflite" >/dev/null 2>&1
+
+fixture_labels="person,dog,car,tree,sky,road"
+default_labels="circle,square,triangle,star,cross,heart"
+fail=0
+# check NAME MODEL LABELS INPUT ENGINE-ARGS...: both binaries, masks compared byte for byte.
+check() {
+	local name="$1" model="$2" labels="$3" input="$4"
+	shift 4
+	"$host" run --model "$model" --labels "$labels" --input "$input" --out "$work/amd64-$name" "$@" --litert-lib "$hostlib" >/dev/null 2>"$work/amd64-$name.log" ||
+		{ say "$name: amd64 run failed"; cat "$work/amd64-$name.log" >&2; fail=1; return; }
+	arm64 run --model "$model" --labels "$labels" --input "$input" --out "$work/arm64-$name" "$@" --litert-lib "$armlib" >/dev/null 2>"$work/arm64-$name.log" ||
+		{ say "$name: arm64 run under qemu failed"; cat "$work/arm64-$name.log" >&2; fail=1; return; }
+	local n=0 m
+	for m in "$work/amd64-$name"/*.mask.png; do
+		n=$((n + 1))
+		if ! cmp -s "$m" "$work/arm64-$name/$(basename "$m")"; then
+			say "$name: $(basename "$m") differs between amd64 and arm64"
+			fail=1
+		fi
+	done
+	[ "$n" -gt 0 ] || { say "$name: no masks written"; fail=1; return; }
+	say "$name: $n mask(s) equal on amd64 and arm64 ($(head -1 "$work/arm64-$name.log" | cut -c1-100))"
+}
+check fixture-native "$work/fixture.tflite" "$fixture_labels" "$work/in-fixture" --engine native
+check fixture-litert "$work/fixture.tflite" "$fixture_labels" "$work/in-fixture" --runtime litert --accelerator cpu --threads 1
+check default-native "$work/default.tflite" "$default_labels" "$work/in-default" --engine native
+check default-litert "$work/default.tflite" "$default_labels" "$work/in-default" --runtime litert --accelerator cpu --threads 1
+exit "$fail"
