@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"github.com/groupvit-edge/groupvit-edge/infer"
+
 	"context"
 	"fmt"
 	"image"
@@ -96,7 +98,7 @@ func (l *liveSegmenter) LastTimings() map[string]time.Duration {
 // runLive drives the concurrent pipeline: a camera or stream (or files
 // played like one) through the segmenter into the live sinks.
 func runLive(ctx context.Context, e *env, lf *liveFlags, inputs []string, loop bool, out string,
-	seg *segment.Segmenter, template string, alpha float64) error {
+	seg *segment.Segmenter, template string, alpha float64, engine *infer.RuntimeInfo) error {
 	logger := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	var src capture.Source
 	var err error
@@ -131,7 +133,7 @@ func runLive(ctx context.Context, e *env, lf *liveFlags, inputs []string, loop b
 		maxFPS = 15 // a looping folder would otherwise decode frames only to drop them
 	}
 	p := pipeline.New(src, &liveSegmenter{s: seg}, pipeline.Options{
-		Live: live, MaxFPS: maxFPS, Template: template, Logger: logger,
+		Live: live, MaxFPS: maxFPS, Template: template, Logger: logger, Engine: engine,
 		Render: func(img *image.RGBA, seg *labels.Segmentation) (*image.RGBA, error) {
 			return overlay.Render(img, seg, overlay.Options{Alpha: alpha})
 		},
@@ -177,7 +179,7 @@ func runLive(ctx context.Context, e *env, lf *liveFlags, inputs []string, loop b
 		sinks = append(sinks, f)
 	}
 	if out != "" {
-		fsink, err := output.NewFileSink(out, output.FileSinkOptions{})
+		fsink, err := output.NewFileSink(out, output.FileSinkOptions{Engine: engine})
 		if err != nil {
 			closeAll()
 			return err

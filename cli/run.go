@@ -226,10 +226,10 @@ func runCmd(ctx context.Context, e *env, args []string) error {
 	fmt.Fprintf(e.stderr, "groupvit: %s on %s, labels %s, background threshold %g%s\n", m.engine.Name(), m.name,
 		joinQuoted(names), bg, from)
 	if isLive {
-		return runLive(ctx, e, &live, paths, *loop, *out, seg, lf.template(), *alpha)
+		return runLive(ctx, e, &live, paths, *loop, *out, seg, lf.template(), *alpha, engineInfo(m.engine))
 	}
 
-	sink, err := output.NewFileSink(*out, output.FileSinkOptions{})
+	sink, err := output.NewFileSink(*out, output.FileSinkOptions{Engine: engineInfo(m.engine)})
 	if err != nil {
 		return err
 	}

@@ -14,8 +14,10 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 
+	"github.com/groupvit-edge/groupvit-edge/infer/litert"
 	"github.com/groupvit-edge/groupvit-edge/infer/tflite"
 	"github.com/groupvit-edge/groupvit-edge/internal/npy"
+	"github.com/groupvit-edge/groupvit-edge/internal/swiftshader"
 )
 
 func TestMain(m *testing.M) {
@@ -42,17 +44,40 @@ func TestScripts(t *testing.T) {
 	} else {
 		t.Logf("TFLite runtime missing, scripts marked [tflite] are skipped: %v", err)
 	}
+	liteLib := ""
+	if lib, err := litert.Open(""); err == nil {
+		liteLib = lib.Path()
+	} else if os.Getenv("CI") == "true" {
+		t.Fatalf("LiteRT runtime missing under CI: %v", err)
+	} else {
+		t.Logf("LiteRT runtime missing, scripts marked [litert] are skipped: %v", err)
+	}
+	// [gpu] scripts run LiteRT's GPU accelerator on SwiftShader: they set
+	// VK_ICD_FILENAMES=$SWIFTSHADER_ICD themselves, so the others keep
+	// the machine's own (here: no) Vulkan device.
+	sw, swErr := swiftshader.Prepare(t.TempDir())
+	if swErr != nil && os.Getenv("CI") == "true" {
+		t.Fatalf("SwiftShader missing under CI: %v", swErr)
+	}
 	testscript.Run(t, testscript.Params{
 		Dir: "testdata/script",
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("FIXTURE", fixture)
 			env.Setenv("GROUPVIT_CACHE", filepath.Join(env.WorkDir, ".cache"))
 			env.Setenv("GROUPVIT_TFLITE_LIB", tfliteLib)
+			env.Setenv("GROUPVIT_LITERT_LIB", liteLib)
+			env.Setenv("SWIFTSHADER_ICD", sw.ICD)
+			env.Setenv("XDG_RUNTIME_DIR", sw.RuntimeDir)
 			return nil
 		},
 		Condition: func(cond string) (bool, error) {
-			if cond == "tflite" {
+			switch cond {
+			case "tflite":
 				return tfliteLib != "", nil
+			case "litert":
+				return liteLib != "", nil
+			case "gpu":
+				return liteLib != "" && swErr == nil, nil
 			}
 			return false, fmt.Errorf("unknown condition %q", cond)
 		},
@@ -60,6 +85,7 @@ func TestScripts(t *testing.T) {
 			"maskeq":      maskEqualsNPY,
 			"npy2png":     npyToPNG,
 			"mjpegframes": mjpegFrames,
+			"elfstub":     elfStub,
 		},
 	})
 }
@@ -240,4 +266,23 @@ func TestSplitJPEGs(t *testing.T) {
 	if _, err := splitJPEGs([]byte("not a jpeg")); err == nil {
 		t.Error("garbage was accepted")
 	}
+}
+
+// elfStub writes the 64-byte ELF header of a shared library for another
+// machine, all a loader reads before refusing it: elfstub aarch64|x86_64 FILE
+func elfStub(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: elfstub aarch64|x86_64 FILE")
+	}
+	machine := map[string]uint16{"aarch64": 183, "x86_64": 62}[args[0]]
+	if machine == 0 {
+		ts.Fatalf("elfstub: unknown machine %q", args[0])
+	}
+	h := make([]byte, 64)
+	copy(h, "\x7fELF\x02\x01\x01")
+	h[16], h[20], h[52] = 3, 1, 64 // ET_DYN, version 1, header size
+	h[18], h[19] = byte(machine), byte(machine>>8)
+	p := ts.MkAbs(args[1])
+	ts.Check(os.MkdirAll(filepath.Dir(p), 0o755))
+	ts.Check(os.WriteFile(p, h, 0o644))
 }

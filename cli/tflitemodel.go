@@ -100,3 +100,12 @@ func (m *modelFlags) runtimeOptions() (tfengine.Options, error) {
 	}
 	return tfengine.Options{Runtime: m.runtime, Accelerator: accel, Library: lib, GPULibrary: m.gpuLib, Threads: m.threads}, nil
 }
+
+// engineInfo is what the run record and /stats say about the engine.
+func engineInfo(eng infer.Engine) *infer.RuntimeInfo {
+	if d, ok := eng.(infer.Described); ok {
+		info := d.Info()
+		return &info
+	}
+	return nil
+}

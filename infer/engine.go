@@ -155,3 +155,8 @@ func (n *Native) EncodeText(ctx context.Context, ids [][]int32) (*tensor.Tensor,
 	out := n.m.EncodeText(n.ops, flat, nil)
 	return out.Embeds.(*tensor.Tensor), nil
 }
+
+// Info implements Described: the pure-Go engine runs everything on the CPU.
+func (n *Native) Info() RuntimeInfo {
+	return RuntimeInfo{Runtime: "native", Accelerator: fmt.Sprintf("cpu (pure Go, %d workers)", n.ops.Workers)}
+}

@@ -1,6 +1,8 @@
 package pipeline
 
 import (
+	"github.com/groupvit-edge/groupvit-edge/infer"
+
 	"context"
 	"errors"
 	"fmt"
@@ -70,6 +72,8 @@ type Options struct {
 	// Logger receives frame errors (rate-limited) and label changes. nil
 	// means slog.Default().
 	Logger *slog.Logger
+	// Engine describes what runs the model; Stats passes it on (/stats).
+	Engine *infer.RuntimeInfo
 }
 
 // Pipeline connects a source, a segmenter and sinks. Create it with New,
@@ -465,6 +469,7 @@ func (p *Pipeline) Stats() Stats {
 	p.mu.Unlock()
 
 	s := Stats{
+		Engine:  p.opts.Engine,
 		Running: p.running.Load(),
 		Live:    p.opts.Live,
 		Labels:  p.Labels(),

@@ -155,8 +155,12 @@ func (e *Environment) freeC() {
 // Close destroys the environment.
 func (e *Environment) Close() error {
 	if e.ptr != 0 {
-		e.lib.c.DestroyEnvironment(e.ptr)
+		// The runtime logs each accelerator it unregisters; keep that
+		// off the user's terminal like the rest of its log.
+		_, err := captureOutput(func() { e.lib.c.DestroyEnvironment(e.ptr) })
 		e.ptr = 0
+		e.freeC()
+		return err
 	}
 	e.freeC()
 	return nil
