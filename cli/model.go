@@ -28,6 +28,7 @@ type modelFlags struct {
 	lib      string
 	liteLib  string
 	gpuLib   string
+	npuDir   string
 }
 
 func (m *modelFlags) register(fs *pflag.FlagSet) {
@@ -38,6 +39,7 @@ func (m *modelFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&m.delegate, "delegate", "", "old spelling of --accelerator (xnnpack means cpu)")
 	fs.StringVar(&m.liteLib, "litert-lib", "", "`PATH` of libLiteRt.so, with libLiteRtWebGpuAccelerator.so beside it (default: $GROUPVIT_LITERT_LIB, the make litert-lib cache, system paths)")
 	fs.StringVar(&m.lib, "tflite-lib", "", "`PATH` of libtensorflowlite_c.so for --runtime tflite (default: $GROUPVIT_TFLITE_LIB, the make tflite-lib cache, system paths)")
+	fs.StringVar(&m.npuDir, "npu-dispatch-dir", "", "`DIR` of a vendor NPU dispatch library, for --accelerator npu (LiteRT)")
 	fs.StringVar(&m.gpuLib, "gpu-lib", "", "`PATH` of libtensorflowlite_gpu_delegate.so for --runtime tflite --accelerator gpu")
 	fs.IntVar(&m.threads, "threads", 0, "CPU threads for inference (0: all cores)")
 	fs.IntVar(&m.size, "size", 0, "model input size in pixels, a multiple of the patch size (0: the model's own; fixed for .tflite files)")

@@ -98,7 +98,7 @@ func (m *modelFlags) runtimeOptions() (tfengine.Options, error) {
 	default:
 		return tfengine.Options{}, fmt.Errorf("%w: --runtime %q: want litert or tflite", errUsage, m.runtime)
 	}
-	return tfengine.Options{Runtime: m.runtime, Accelerator: accel, Library: lib, GPULibrary: m.gpuLib, Threads: m.threads}, nil
+	return tfengine.Options{Runtime: m.runtime, Accelerator: accel, Library: lib, GPULibrary: m.gpuLib, DispatchDir: m.npuDir, Threads: m.threads}, nil
 }
 
 // engineInfo is what the run record and /stats say about the engine.

@@ -50,6 +50,9 @@ type Options struct {
 	Library string
 	// GPULibrary is the classic runtime's GPU delegate library path.
 	GPULibrary string
+	// DispatchDir is a vendor NPU dispatch library's folder, for LiteRT's
+	// npu accelerator.
+	DispatchDir string
 	// Threads for the CPU (0: the library default).
 	Threads int
 	// Warn receives one-line notices: the accelerator auto chose and why,

@@ -46,7 +46,7 @@ func openLiteRT(data []byte, man *export.Manifest, opt Options) (Runtime, error)
 	if err != nil {
 		return nil, err
 	}
-	env, err := lib.NewEnvironment(litert.EnvOptions{})
+	env, err := lib.NewEnvironment(litert.EnvOptions{DispatchDir: opt.DispatchDir})
 	if err != nil {
 		return nil, err
 	}
