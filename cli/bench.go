@@ -173,7 +173,7 @@ func parseBenchFlags(e *env, args []string) (*benchFlags, error) {
 	fs.StringVar(&f.liteLib, "litert-lib", "", "`PATH` of libLiteRt.so (default: $GROUPVIT_LITERT_LIB, the make litert-lib cache, system paths)")
 	fs.BoolVar(&f.requireLR, "require-litert", false, "fail instead of skipping the LiteRT rows when the runtime is missing")
 	fs.StringVar(&f.runtimes, "runtimes", "litert,tflite", "comma-separated `LIST` of runtimes for the .tflite rows: litert (LiteRT CPU), tflite (classic TFLite 2.17)")
-	fs.BoolVar(&f.gpu, "gpu", false, "add LiteRT GPU rows (one per precision; SwiftShader where the Vulkan device is a CPU one)")
+	fs.BoolVar(&f.gpu, "gpu", false, "add a LiteRT GPU row (fp16 when benched; on SwiftShader, a CPU Vulkan, the row says so)")
 	fs.StringVar(&f.python, "python", "", "`PYTHON` with ai-edge-litert installed: adds rows for LiteRT's own Python runtime on the same files (make bench-venv)")
 	fs.IntVar(&f.rounds, "rounds", 1, "run every variant this many times, round-robin, so that peers share the machine's slow and busy moments; the median is over all rounds")
 	fs.StringVar(&f.one, "one", "", "internal: time one engine (native or tflite) in this process")
@@ -392,7 +392,13 @@ func (r *benchReport) addFileVariants(f *benchFlags, p export.Precision, threads
 	for _, rt := range f.fileRuntimes() {
 		ts := threads
 		if rt == benchEngineLiteRTGPU {
-			ts = threads[:1] // CPU threads hardly matter to a GPU run
+			// One row, at fp16 (the GPU export) unless the file has
+			// another precision: on SwiftShader a frame of the full
+			// model takes seconds. CPU threads hardly matter to it.
+			if p != export.FP16 && f.model == "" && strings.Contains(f.precisions, string(export.FP16)) {
+				continue
+			}
+			ts = threads[:1]
 		}
 		r.addVariants(rt, p, ts, file, size, skips[rt])
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/ebitengine/purego"
 
+	"github.com/groupvit-edge/groupvit-edge/internal/cachedir"
 	"github.com/groupvit-edge/groupvit-edge/internal/elfarch"
 )
 
@@ -70,18 +71,11 @@ func Open(path string) (*Library, error) {
 func DefaultCacheDir() (string, error) { return cacheDir(os.Getenv) }
 
 func cacheDir(getenv func(string) string) (string, error) {
-	if d := getenv(EnvCacheDir); d != "" {
-		return d, nil
+	d, err := cachedir.Dir(getenv, EnvCacheDir, "litert-"+Version)
+	if err != nil {
+		return "", fmt.Errorf("litert: %w", err)
 	}
-	base := getenv("XDG_CACHE_HOME")
-	if base == "" {
-		home := getenv("HOME")
-		if home == "" {
-			return "", errors.New("litert: neither XDG_CACHE_HOME nor HOME is set, so there is no cache folder")
-		}
-		base = filepath.Join(home, ".cache")
-	}
-	return filepath.Join(base, "groupvit-edge", "litert-"+Version), nil
+	return d, nil
 }
 
 type locator struct {

@@ -3,10 +3,8 @@ package tfengine
 import (
 	"context"
 	"image"
-	"image/png"
 	"math"
 	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/groupvit-edge/groupvit-edge/export"
@@ -274,6 +272,33 @@ func TestInt8AgreesWithFP32OnVariedImages(t *testing.T) {
 // fp32's 41.9% (train/README.md).
 func TestInt8DefaultModel(t *testing.T) {
 	needRuntime(t, "litert")
+	d := loadDefault(t)
+	var err error
+	if d.ranges, err = export.Calibrate(d.src.Model, export.SyntheticImages(16, d.size, 1), d.size, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	fp32, int8 := d.open(t, export.FP32, "litert", "cpu", 1), d.open(t, export.INT8, "litert", "cpu", 1)
+	imgs := append(sceneImages(t), export.SyntheticImages(6, d.size, 77)...)
+	agree := agreement(t, fp32, int8, d.ids, d.names, imgs, d.size, d.opt)
+	t.Logf("default model, int8 vs fp32 on %d scenes: %.2f%% of pixels equal", len(imgs), 100*agree)
+	if agree < 0.95 {
+		t.Errorf("int8 agrees with fp32 on %.2f%% of pixels, want ≥ 95%%", 100*agree)
+	}
+}
+
+// defaultSetup is the embedded (trained) default model ready to export,
+// with the prompts of its six training labels and the decode users get
+// (at the threshold the model was calibrated for).
+type defaultSetup struct {
+	*setup
+	ids   [][]int32
+	names []string
+	size  int
+	opt   labels.MatchOptions
+}
+
+func loadDefault(t *testing.T) defaultSetup {
+	t.Helper()
 	ck, vocab, merges, err := models.LoadDefault()
 	if err != nil {
 		t.Fatal(err)
@@ -286,46 +311,19 @@ func TestInt8DefaultModel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	size := m.Arch.Vision.ImageSize
-	names := []string{"circle", "square", "triangle", "star", "cross", "heart"}
-	var ids [][]int32
-	for _, n := range names {
+	d := defaultSetup{
+		setup: &setup{src: export.Source{Model: m, Config: ck.Config, Vocab: vocab, Merges: merges, ModelID: "default"}},
+		names: []string{"circle", "square", "triangle", "star", "cross", "heart"},
+		size:  m.Arch.Vision.ImageSize,
+		opt:   labels.DefaultMatchOptions(),
+	}
+	d.opt.BgThresh = float32(ck.Config.BgThresh)
+	for _, n := range d.names {
 		row, err := tok.Tokenize("a photo of a "+n+".", m.Arch.Text.Context)
 		if err != nil {
 			t.Fatal(err)
 		}
-		ids = append(ids, row)
+		d.ids = append(d.ids, row)
 	}
-	ranges, err := export.Calibrate(m, export.SyntheticImages(16, size, 1), size, nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := &setup{src: export.Source{Model: m, Config: ck.Config, Vocab: vocab, Merges: merges, ModelID: "default"}, ranges: ranges}
-	fp32, int8 := f.open(t, export.FP32, "litert", "cpu", 1), f.open(t, export.INT8, "litert", "cpu", 1)
-	scenes, err := filepath.Glob("../../testdata/scenes/*.png")
-	if err != nil || len(scenes) == 0 {
-		t.Fatalf("no sample scenes in testdata/scenes (%v)", err)
-	}
-	var imgs []image.Image
-	for _, p := range scenes {
-		fh, err := os.Open(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		img, err := png.Decode(fh)
-		fh.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		imgs = append(imgs, img)
-	}
-	imgs = append(imgs, export.SyntheticImages(6, size, 77)...)
-	// decoded as users get it: at the threshold the model was calibrated for
-	opt := labels.DefaultMatchOptions()
-	opt.BgThresh = float32(ck.Config.BgThresh)
-	agree := agreement(t, fp32, int8, ids, names, imgs, size, opt)
-	t.Logf("default model, int8 vs fp32 on %d scenes: %.2f%% of pixels equal", len(imgs), 100*agree)
-	if agree < 0.95 {
-		t.Errorf("int8 agrees with fp32 on %.2f%% of pixels, want ≥ 95%%", 100*agree)
-	}
+	return d
 }

@@ -16,7 +16,6 @@ import (
 	"github.com/groupvit-edge/groupvit-edge/internal/fixture"
 	"github.com/groupvit-edge/groupvit-edge/internal/swiftshader"
 	"github.com/groupvit-edge/groupvit-edge/labels"
-	"github.com/groupvit-edge/groupvit-edge/models"
 )
 
 // The GPU path for real: LiteRT's WebGPU accelerator over SwiftShader
@@ -98,37 +97,12 @@ func TestGPUFixtureAgreesWithCPU(t *testing.T) {
 func TestGPUDefaultModelAgreesWithCPU(t *testing.T) {
 	needRuntime(t, "litert")
 	swiftshader.Use(t)
-	ck, vocab, merges, err := models.LoadDefault()
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := infer.ModelFromWeights(ck.Config, ck.Weights)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tok, err := labels.NewTokenizer(vocab, merges)
-	if err != nil {
-		t.Fatal(err)
-	}
-	names := []string{"circle", "square", "triangle", "star", "cross", "heart"}
-	var ids [][]int32
-	for _, n := range names {
-		row, err := tok.Tokenize("a photo of a "+n+".", m.Arch.Text.Context)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ids = append(ids, row)
-	}
-	f := &setup{src: export.Source{Model: m, Config: ck.Config, Vocab: vocab, Merges: merges, ModelID: "default"}}
-	size := m.Arch.Vision.ImageSize
-	cpu := f.open(t, export.FP16, "litert", "cpu", 2)
-	gpu := f.open(t, export.FP16, "litert", "gpu", 2)
+	d := loadDefault(t)
+	cpu := d.open(t, export.FP16, "litert", "cpu", 2)
+	gpu := d.open(t, export.FP16, "litert", "gpu", 2)
 	onGPU(t, gpu, export.SigImage)
-	imgs := sceneImages(t)
-	imgs = append(imgs, export.SyntheticImages(4, size, 9090)...)
-	opt := labels.DefaultMatchOptions()
-	opt.BgThresh = float32(ck.Config.BgThresh)
-	agree := agreement(t, cpu, gpu, ids, names, imgs, size, opt)
+	imgs := append(sceneImages(t), export.SyntheticImages(4, d.size, 9090)...)
+	agree := agreement(t, cpu, gpu, d.ids, d.names, imgs, d.size, d.opt)
 	t.Logf("default model fp16: GPU and CPU label maps agree on %.3f%% of pixels over %d scenes", 100*agree, len(imgs))
 	if agree < 0.995 {
 		t.Errorf("GPU agrees with CPU on %.3f%% of pixels, want ≥ 99.5%%", 100*agree)

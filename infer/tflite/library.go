@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/ebitengine/purego"
+
+	"github.com/groupvit-edge/groupvit-edge/internal/cachedir"
 )
 
 const (
@@ -87,18 +89,11 @@ func DefaultCacheDir() (string, error) {
 }
 
 func cacheDir(getenv func(string) string) (string, error) {
-	if d := getenv(EnvCacheDir); d != "" {
-		return d, nil
+	d, err := cachedir.Dir(getenv, EnvCacheDir, "tflite-"+RuntimeVersion)
+	if err != nil {
+		return "", fmt.Errorf("tflite: %w", err)
 	}
-	base := getenv("XDG_CACHE_HOME")
-	if base == "" {
-		home := getenv("HOME")
-		if home == "" {
-			return "", errors.New("tflite: neither XDG_CACHE_HOME nor HOME is set, so there is no cache folder")
-		}
-		base = filepath.Join(home, ".cache")
-	}
-	return filepath.Join(base, "groupvit-edge", "tflite-"+RuntimeVersion), nil
+	return d, nil
 }
 
 // locator holds what Open consults, so tests can give it a made-up
