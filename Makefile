@@ -79,7 +79,8 @@ cross:
 # runtime on the same files. Each variant runs in its own process, in
 # BENCH_ROUNDS interleaved rounds. Extra flags: BENCH_ARGS=... (e.g. --format
 # json). Kernel micro-benchmarks: go test -run '^$' -bench . ./infer/... ./tensor/...;
-# the decode's (official against refined masks): go test -run '^$' -bench Decode ./labels
+# the decode's (official against refined masks): go test -run '^$' -bench Decode ./labels;
+# the JPEG decoder's against image/jpeg (cpu-ns/op): go test -run '^$' -bench Decode ./internal/jpegdec
 BENCH_ROUNDS ?= 2
 bench: build tflite-lib litert-lib swiftshader
 	GROUPVIT_TFLITE_LIB='$(TFLITE_LIB)' GROUPVIT_LITERT_LIB='$(LITERT_LIB)' $(SWIFTSHADER_ENV) \
@@ -93,6 +94,7 @@ fuzz:
 	$(GO) test ./models -run '^$$' -fuzz FuzzReadSafetensors -fuzztime $(FUZZTIME)
 	$(GO) test ./models -run '^$$' -fuzz FuzzReadPyTorch -fuzztime $(FUZZTIME)
 	$(GO) test ./labels -run '^$$' -fuzz FuzzTokenize -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/jpegdec -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME)
 
 clean:
 	rm -rf bin $(OUT)
