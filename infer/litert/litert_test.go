@@ -74,6 +74,9 @@ func TestPlacementFromLog(t *testing.T) {
 	if part.Subgraphs[0].ByAccelerator["gpu"] != 716 || part.Subgraphs[1].ByAccelerator["cpu"] != 122 {
 		t.Errorf("text refused whole: %+v", part.Subgraphs)
 	}
+	if npu := place(m, NPU|CPU, gpuLog{}); npu.Known {
+		t.Errorf("npu compile: placement claimed known: %v", npu)
+	}
 	if cpu := place(m, CPU, gpuLog{}); cpu.Ops()["cpu"] != 838 {
 		t.Errorf("cpu compile: %v", cpu.Ops())
 	}

@@ -64,6 +64,10 @@ func (p Placement) String() string {
 // the CPU accelerator (XNNPACK) or, where XNNPACK lacks a kernel, LiteRT's
 // built-in kernels: the runtime does not tell those two apart in 2.3.0.
 func place(m *Model, asked Accelerators, g gpuLog) Placement {
+	if asked&NPU != 0 {
+		// An NPU's dispatch library logs its own way; not read yet.
+		return Placement{}
+	}
 	p := Placement{Known: true}
 	used := make([]bool, len(g.partial))
 	for i, sg := range m.subgraphs {
