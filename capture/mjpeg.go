@@ -172,13 +172,25 @@ func InsertHuffmanTables(data []byte) ([]byte, error) {
 // missing Huffman tables. It keeps a scratch buffer between frames, so it is
 // not safe for concurrent use; each source owns one.
 type MJPEGDecoder struct {
-	fixed []byte
+	// MaxPixels refuses frames whose header declares more pixels, before
+	// any pixel memory is allocated; zero means DefaultMaxPixels.
+	MaxPixels int
+	fixed     []byte
 }
 
 // Decode decodes one JPEG frame into a new *image.RGBA.
 func (d *MJPEGDecoder) Decode(data []byte) (*image.RGBA, error) {
 	sos, has, err := findFirstScan(data)
 	if err != nil {
+		return nil, err
+	}
+	// The frame header comes before the first scan, so its size is known
+	// (and checked) before the decoder allocates for it.
+	cfg, err := jpeg.DecodeConfig(bytes.NewReader(data))
+	if err != nil {
+		return nil, fmt.Errorf("capture: JPEG frame header: %w", err)
+	}
+	if err := checkPixels("JPEG frame", cfg.Width, cfg.Height, d.MaxPixels); err != nil {
 		return nil, err
 	}
 	if !has {

@@ -22,6 +22,7 @@ import (
 
 	"github.com/groupvit-edge/groupvit-edge/export"
 	"github.com/groupvit-edge/groupvit-edge/infer"
+	"github.com/groupvit-edge/groupvit-edge/internal/safeio"
 	"github.com/groupvit-edge/groupvit-edge/infer/tfengine"
 	"github.com/groupvit-edge/groupvit-edge/infer/tflite"
 	"github.com/groupvit-edge/groupvit-edge/labels"
@@ -427,7 +428,7 @@ func planTFLiteFile(rep *benchReport, f *benchFlags, threads []int, skip string)
 	if f.precSet {
 		return fmt.Errorf("%w: --precisions does not apply to a .tflite --model: the file has one precision", errUsage)
 	}
-	data, err := os.ReadFile(f.model)
+	data, err := safeio.ReadFile(f.model, tfl.MaxFileBytes)
 	if err != nil {
 		return fmt.Errorf("model: %w", err)
 	}
@@ -451,7 +452,7 @@ func planTFLiteFile(rep *benchReport, f *benchFlags, threads []int, skip string)
 }
 
 func benchLoadTFLite(data []byte, name string) (*export.Loaded, error) {
-	mod, err := tfl.Parse(data)
+	mod, err := tfl.Load(data)
 	if err != nil {
 		return nil, fmt.Errorf("model %s: %w", name, err)
 	}
@@ -790,7 +791,7 @@ func openBenchEngine(f *benchFlags, threads int) (infer.Engine, *labels.Tokenize
 // manifest and tokenizer. (export.Load would also dequantize every weight
 // for the native engine, memory this variant must not be charged for.)
 func openBenchTFLite(f *benchFlags, threads int) (infer.Engine, *labels.Tokenizer, error) {
-	data, err := os.ReadFile(f.modelFile)
+	data, err := safeio.ReadFile(f.modelFile, tfl.MaxFileBytes)
 	if err != nil {
 		return nil, nil, fmt.Errorf("model: %w", err)
 	}
@@ -806,7 +807,7 @@ func openBenchTFLite(f *benchFlags, threads int) (infer.Engine, *labels.Tokenize
 }
 
 func benchManifest(data []byte, name string) (*export.Manifest, *labels.Tokenizer, error) {
-	mod, err := tfl.Parse(data)
+	mod, err := tfl.Load(data)
 	if err != nil {
 		return nil, nil, fmt.Errorf("model %s: %w", name, err)
 	}
@@ -822,7 +823,7 @@ func benchManifest(data []byte, name string) (*export.Manifest, *labels.Tokenize
 }
 
 func openBenchNativeTFLite(file string, threads int) (infer.Engine, *labels.Tokenizer, error) {
-	data, err := os.ReadFile(file)
+	data, err := safeio.ReadFile(file, tfl.MaxFileBytes)
 	if err != nil {
 		return nil, nil, fmt.Errorf("model: %w", err)
 	}

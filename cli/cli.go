@@ -117,13 +117,16 @@ func newFlags(e *env, name, synopsis string) *pflag.FlagSet {
 }
 
 func parse(fs *pflag.FlagSet, args []string) error {
+	if err := rangesCover(fs); err != nil {
+		return err
+	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
 			return err
 		}
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
-	return nil
+	return checkFlagRanges(fs)
 }
 
 func versionCmd(_ context.Context, e *env, args []string) error {

@@ -84,12 +84,6 @@ func (l *labelFlags) segmenter(e *env, m *loadedModel, opt segment.Options) (*se
 	if !l.noCache {
 		opt.Cache = labels.Cache{Dir: cacheDir(e)}
 	}
-	if l.bgThresh < 0 || l.bgThresh > 1 {
-		return nil, fmt.Errorf("%w: --bg-thresh %v is outside [0, 1]", errUsage, l.bgThresh)
-	}
-	if !(l.refine >= 0) || l.refine > maxRefine {
-		return nil, fmt.Errorf("%w: --refine %v is outside [0, %v] (patch widths)", errUsage, l.refine, maxRefine)
-	}
 	if l.embeddings != "" {
 		f, err := labels.ReadEmbeddingFile(l.embeddings)
 		if err != nil {

@@ -86,6 +86,11 @@ func NewNative(m *Model, workers, w, h int) (*Native, error) {
 	if w == 0 || h == 0 {
 		w, h = m.Arch.Vision.ImageSize, m.Arch.Vision.ImageSize
 	}
+	// Checked before anything is sized by it: activations grow with the
+	// fourth power of the input size.
+	if w < 1 || h < 1 || w > models.MaxImageSize || h > models.MaxImageSize {
+		return nil, fmt.Errorf("native engine: input size %dx%d is outside [1, %d] pixels", w, h, models.MaxImageSize)
+	}
 	if _, _, err := m.Arch.Vision.Grid(h, w); err != nil {
 		return nil, fmt.Errorf("native engine: %w", err)
 	}
