@@ -87,6 +87,16 @@ func (l *liveSegmenter) SetLabels(ctx context.Context, names []string) error {
 
 func (l *liveSegmenter) Labels() []string { return l.s.Labels() }
 
+// EncodeLabels and UseLabels let the pipeline encode a label change in
+// batches between frames (pipeline.LabelEncoder).
+func (l *liveSegmenter) EncodeLabels(ctx context.Context, names []string) ([]float32, int, error) {
+	return l.s.Embed(ctx, names)
+}
+
+func (l *liveSegmenter) UseLabels(names []string, emb []float32, dim int) error {
+	return l.s.Use(names, emb, dim)
+}
+
 func (l *liveSegmenter) LastTimings() map[string]time.Duration {
 	l.mu.Lock()
 	defer l.mu.Unlock()

@@ -5,13 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
 
 	"github.com/groupvit-edge/groupvit-edge/capture"
+	"github.com/groupvit-edge/groupvit-edge/internal/safeio"
 	"github.com/groupvit-edge/groupvit-edge/labels"
 	"github.com/groupvit-edge/groupvit-edge/output"
 	"github.com/groupvit-edge/groupvit-edge/overlay"
@@ -52,7 +52,8 @@ func (l *labelFlags) names() ([]string, error) {
 		parts = append(parts, l.list)
 	}
 	if l.file != "" {
-		b, err := os.ReadFile(l.file)
+		// 255 labels of at most a few hundred bytes, with comments.
+		b, err := safeio.ReadFile(l.file, 1<<20)
 		if err != nil {
 			return nil, fmt.Errorf("labels file: %w", err)
 		}

@@ -5,8 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/groupvit-edge/groupvit-edge/internal/safeio"
 	"math"
-	"os"
 	"slices"
 	"strings"
 )
@@ -204,7 +204,8 @@ func Preset(name string) (Config, error) {
 
 // ReadConfigFile reads and validates a config.json; see ParseConfig.
 func ReadConfigFile(path string) (Config, error) {
-	b, err := os.ReadFile(path)
+	// A config.json is a few kilobytes.
+	b, err := safeio.ReadFile(path, 1<<20)
 	if err != nil {
 		return Config{}, err
 	}

@@ -102,6 +102,18 @@ func (s *Segmenter) SetLabels(ctx context.Context, names []string) error {
 	return nil
 }
 
+// Use switches to names whose embeddings emb ([len(names)·dim]) Embed
+// returned, possibly in several calls.
+func (s *Segmenter) Use(names []string, emb []float32, dim int) error {
+	if len(names) == 0 || dim < 1 || len(emb) != len(names)*dim {
+		return fmt.Errorf("segmenter: %d embedding values of dimension %d for %d labels", len(emb), dim, len(names))
+	}
+	s.mu.Lock()
+	s.names, s.text, s.dim = append([]string(nil), names...), emb, dim
+	s.mu.Unlock()
+	return nil
+}
+
 // Embed returns the unit-length embeddings [len(names)·dim] of names.
 func (s *Segmenter) Embed(ctx context.Context, names []string) ([]float32, int, error) {
 	if len(names) == 0 {
