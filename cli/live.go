@@ -31,6 +31,7 @@ type liveFlags struct {
 	output     string
 	maxFPS     float64
 	pace       bool
+	allowHosts []string
 }
 
 func (l *liveFlags) register(fs *pflag.FlagSet) {
@@ -43,6 +44,7 @@ func (l *liveFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&l.output, "output", "", "append every overlay to FILE.mjpeg")
 	fs.Float64Var(&l.maxFPS, "max-fps", 0, "cap on frames per second taken from the source (default: 15 for files served live, else none)")
 	fs.BoolVar(&l.pace, "pace", false, "play video and MJPEG files at their own frame rate, like a camera")
+	fs.StringArrayVar(&l.allowHosts, "allow-host", nil, "host `NAME` the --serve page may be opened by, besides IP addresses, localhost and this machine's names (repeatable; guards against DNS rebinding)")
 }
 
 // wanted reports whether run should take the live pipeline.
@@ -158,7 +160,7 @@ func runLive(ctx context.Context, e *env, lf *liveFlags, inputs []string, loop b
 		if !strings.Contains(addr, ":") {
 			addr = "127.0.0.1:" + addr // a bare port stays private to this machine
 		}
-		srv := stream.New(p, stream.Options{Addr: addr, Logger: logger})
+		srv := stream.New(p, stream.Options{Addr: addr, Logger: logger, AllowHosts: lf.allowHosts})
 		if err := srv.Start(); err != nil {
 			closeAll()
 			return err
