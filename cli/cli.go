@@ -79,13 +79,10 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	case errors.Is(err, pflag.ErrHelp):
 		return 0
 	case errors.Is(err, errUsage):
-		fmt.Fprintf(stderr, "groupvit %s: %v\n", args[0], err)
+		fmt.Fprintf(stderr, "groupvit %s: %s\n", args[0], displayText(err.Error()))
 		return 2
-	case errors.Is(err, errPartial):
-		fmt.Fprintf(stderr, "groupvit %s: %v\n", args[0], err)
-		return 1
-	default:
-		fmt.Fprintf(stderr, "groupvit %s: %v\n", args[0], err)
+	default: // errPartial (some inputs failed) or a failure of the command
+		fmt.Fprintf(stderr, "groupvit %s: %s\n", args[0], displayText(err.Error()))
 		return 1
 	}
 }
