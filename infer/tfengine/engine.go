@@ -180,7 +180,7 @@ func (e *Engine) EncodeImage(ctx context.Context, pixels *tensor.Tensor) (*infer
 	if err := in.SetFloat32s(patches.Data); err != nil {
 		return nil, fmt.Errorf("tflite engine: input: %w", err)
 	}
-	if err := e.img.Invoke(); err != nil {
+	if err := e.img.InvokeContext(ctx); err != nil {
 		return nil, err
 	}
 	read := func(name string, shape ...int) (*tensor.Tensor, error) {
@@ -233,7 +233,7 @@ func (e *Engine) EncodeText(ctx context.Context, ids [][]int32) (*tensor.Tensor,
 		if err := tflite.Write(in, row); err != nil {
 			return nil, fmt.Errorf("tflite engine: input ids: %w", err)
 		}
-		if err := e.txt.Invoke(); err != nil {
+		if err := e.txt.InvokeContext(ctx); err != nil {
 			return nil, err
 		}
 		o, err := e.txt.Output(export.OutTextEmbeds)
