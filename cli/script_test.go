@@ -17,6 +17,7 @@ import (
 
 	"github.com/groupvit-edge/groupvit-edge/infer/tflite"
 	"github.com/groupvit-edge/groupvit-edge/internal/npy"
+	"github.com/groupvit-edge/groupvit-edge/internal/tflitecraft"
 )
 
 func TestMain(m *testing.M) {
@@ -70,6 +71,7 @@ func TestScripts(t *testing.T) {
 //
 //	hostile fifo PATH              a FIFO (reading it would block for ever)
 //	hostile hugejpeg SRC.png PATH  a JPEG whose header says 60000x60000
+//	hostile badtflite PATH         a .tflite whose subgraph input is a weight
 //	hostile evilname SRC DIR       a copy of SRC named with a newline and an ANSI escape
 func writeHostile(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) < 2 {
@@ -94,6 +96,8 @@ func writeHostile(ts *testscript.TestScript, neg bool, args []string) {
 		const side = 60000
 		data[i+5], data[i+6], data[i+7], data[i+8] = side>>8, side&0xff, side>>8, side&0xff
 		ts.Check(os.WriteFile(ts.MkAbs(args[2]), data, 0o644))
+	case "badtflite": // subgraph input pointing at a weight
+		ts.Check(os.WriteFile(ts.MkAbs(args[1]), tflitecraft.Build(tflitecraft.Graph{Inputs: []int32{1}, Outputs: []int32{2}}), 0o644))
 	case "evilname":
 		data, err := os.ReadFile(ts.MkAbs(args[1]))
 		ts.Check(err)

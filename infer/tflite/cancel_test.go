@@ -6,9 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/groupvit-edge/groupvit-edge/internal/tflitecraft"
 	tfl "github.com/groupvit-edge/groupvit-edge/tflite"
 )
 
@@ -88,4 +92,46 @@ func TestInvokeContextCancels(t *testing.T) {
 	if err := r.InvokeContext(context.Background()); err != nil {
 		t.Errorf("invoke after a cancel: %v", err)
 	}
+}
+
+// TestHostileGraphNeverReachesTheRuntime: files that crash the TFLite
+// library when it runs them (a subgraph input pointing at a weight, which
+// it would write into; forged shapes it would allocate) are refused by
+// NewModel and NewModelFromFile with the validator's one-line reason, and
+// the library stays usable.
+func TestHostileGraphNeverReachesTheRuntime(t *testing.T) {
+	lib := openLib(t)
+	for name, g := range map[string]tflitecraft.Graph{
+		"input is the weight": {Inputs: []int32{1}, Outputs: []int32{2}},
+		"output is the input": {Inputs: []int32{0}, Outputs: []int32{0}},
+		"forged shape":        {Inputs: []int32{0}, Outputs: []int32{2}, Shape2: []int32{1 << 16, 1 << 16}},
+	} {
+		data := tflitecraft.Build(g)
+		if m, err := lib.NewModel(data); err == nil || !errors.Is(err, tfl.ErrInvalid) || strings.Contains(err.Error(), "\n") {
+			if m != nil {
+				m.Close()
+			}
+			t.Errorf("%s: NewModel = %v, want a one-line tflite.ErrInvalid", name, err)
+		}
+		path := filepath.Join(t.TempDir(), "m.tflite")
+		if err := os.WriteFile(path, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := lib.NewModelFromFile(path); err == nil || !errors.Is(err, tfl.ErrInvalid) {
+			t.Errorf("%s: NewModelFromFile = %v, want tflite.ErrInvalid", name, err)
+		}
+	}
+	m, err := lib.NewModel(tflitecraft.Build(tflitecraft.Honest()))
+	if err != nil {
+		t.Fatalf("honest graph: %v", err)
+	}
+	it, err := lib.NewInterpreter(m, InterpreterOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := it.Invoke(); err != nil {
+		t.Errorf("honest graph invoke: %v", err)
+	}
+	it.Close()
+	m.Close()
 }
