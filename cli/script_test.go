@@ -71,6 +71,7 @@ func TestScripts(t *testing.T) {
 //
 //	hostile fifo PATH              a FIFO (reading it would block for ever)
 //	hostile hugejpeg SRC.png PATH  a JPEG whose header says 60000x60000
+//	hostile bigpng W H PATH        a blank W×H PNG
 //	hostile badtflite PATH         a .tflite whose subgraph input is a weight
 //	hostile evilname SRC DIR       a copy of SRC named with a newline and an ANSI escape
 func writeHostile(ts *testscript.TestScript, neg bool, args []string) {
@@ -96,6 +97,15 @@ func writeHostile(ts *testscript.TestScript, neg bool, args []string) {
 		const side = 60000
 		data[i+5], data[i+6], data[i+7], data[i+8] = side>>8, side&0xff, side>>8, side&0xff
 		ts.Check(os.WriteFile(ts.MkAbs(args[2]), data, 0o644))
+	case "bigpng": // hostile bigpng W H PATH: a plain image of that size
+		w, err := strconv.Atoi(args[1])
+		ts.Check(err)
+		h, err := strconv.Atoi(args[2])
+		ts.Check(err)
+		f, err := os.Create(ts.MkAbs(args[3]))
+		ts.Check(err)
+		ts.Check(png.Encode(f, image.NewGray(image.Rect(0, 0, w, h))))
+		ts.Check(f.Close())
 	case "badtflite": // subgraph input pointing at a weight
 		ts.Check(os.WriteFile(ts.MkAbs(args[1]), tflitecraft.Build(tflitecraft.Graph{Inputs: []int32{1}, Outputs: []int32{2}}), 0o644))
 	case "evilname":
