@@ -59,14 +59,16 @@ cross:
 # them), native against TFLite fp32/fp16/int8 on XNNPACK, each variant in its
 # own process so its peak memory is its own. Extra flags: BENCH_ARGS=...
 # (e.g. --format json). Kernel micro-benchmarks: go test -run '^$' -bench . ./infer/... ./tensor/...;
-# the decode's (official against refined masks): go test -run '^$' -bench Decode ./labels
+# the decode's (official against refined masks): go test -run '^$' -bench Decode ./labels;
+# the JPEG decoder's against image/jpeg (cpu-ns/op): go test -run '^$' -bench Decode ./internal/jpegdec
 bench: build tflite-lib
 	GROUPVIT_TFLITE_LIB='$(TFLITE_LIB)' ./$(BIN) bench --config gcc-yfcc --size 224 --runs 5 --warmup 1 \
 		--threads 1,2 --precisions fp32,fp16,int8 --require-tflite $(BENCH_ARGS)
 
 # Each fuzzer for a while, one after the other: every parser of outside
 # data (.tflite, safetensors, torch zip and pickle, config.json, label
-# embeddings, MJPEG splitter, Y4M, the label-change body, the tokenizer).
+# embeddings, MJPEG splitter, Y4M, the label-change body, the tokenizer,
+# the JPEG decoder).
 # `make fuzz FUZZTIME=5m` for longer, or FUZZTIME=1000000x for a count.
 # Minimisation is capped by executions: with Go's default of 60 s per new
 # input, a fuzzer can spend most of its time minimising and few executions
@@ -74,7 +76,8 @@ bench: build tflite-lib
 FUZZTIME ?= 10s
 FUZZ_TARGETS := ./tflite:FuzzParse ./models:FuzzReadSafetensors ./models:FuzzReadPyTorch \
 	./models:FuzzUnpickleStateDict ./models:FuzzParseConfig ./labels:FuzzParseEmbeddingFile \
-	./labels:FuzzTokenize ./capture:FuzzJPEGSplitter ./capture:FuzzY4M ./stream:FuzzLabelsBody
+	./labels:FuzzTokenize ./capture:FuzzJPEGSplitter ./capture:FuzzY4M ./stream:FuzzLabelsBody \
+	./internal/jpegdec:FuzzDecode
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%:*}; fn=$${t##*:}; echo "fuzz: $$fn ($$pkg)"; \
