@@ -95,15 +95,7 @@ func TestStalledViewersNeverLockOutTheNewest(t *testing.T) {
 	ctx := context.Background()
 	s.Write(ctx, noisy(0))
 	for range 8 {
-		conn, err := net.Dial("tcp", s.Addr().String())
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer conn.Close()
-		if tc, ok := conn.(*net.TCPConn); ok {
-			tc.SetReadBuffer(4096)
-		}
-		fmt.Fprintf(conn, "GET /stream.mjpg HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+		openStalledViewer(t, s)
 	}
 	stop := make(chan struct{})
 	var wg sync.WaitGroup

@@ -178,20 +178,26 @@ func absDiff(a, b int) int {
 	return b - a
 }
 
-func TestStalledViewerNeverBlocksThePipeline(t *testing.T) {
-	s := startServer(t, &fakeCtrl{}, Options{FrameTimeout: 30 * time.Second})
-	ctx := context.Background()
-	s.Write(ctx, noisy(0))
-	// A viewer that connects and then never reads.
+// openStalledViewer opens /stream.mjpg on a connection that never reads,
+// with a small receive buffer so the server's writes soon block.
+func openStalledViewer(t *testing.T, s *Server) {
+	t.Helper()
 	conn, err := net.Dial("tcp", s.Addr().String())
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close()
+	t.Cleanup(func() { conn.Close() })
 	if tc, ok := conn.(*net.TCPConn); ok {
 		tc.SetReadBuffer(4096)
 	}
 	fmt.Fprintf(conn, "GET /stream.mjpg HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+}
+
+func TestStalledViewerNeverBlocksThePipeline(t *testing.T) {
+	s := startServer(t, &fakeCtrl{}, Options{FrameTimeout: 30 * time.Second})
+	ctx := context.Background()
+	s.Write(ctx, noisy(0))
+	openStalledViewer(t, s)
 	healthy := openViewer(t, s)
 	healthy.next(t)
 
