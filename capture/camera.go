@@ -377,7 +377,7 @@ func (c *Camera) open() error {
 	}
 	// YUYV frames are sized by the mode the driver reports, so that is
 	// the header to check; MJPEG frames are checked again by the decoder.
-	if err := checkPixels("capture: camera "+c.opts.Device+" frame", got.Width, got.Height, 0); err != nil {
+	if err := CheckPixels("capture: camera "+c.opts.Device+" frame", got.Width, got.Height, 0); err != nil {
 		dev.Close()
 		return err
 	}

@@ -266,7 +266,7 @@ func readImage(name string, maxPixels int) (*image.RGBA, error) {
 			return nil, fmt.Errorf("not a PNG, JPEG or GIF image: %w", err)
 		}
 	}
-	if err := checkPixels(format+" image", cfg.Width, cfg.Height, maxPixels); err != nil {
+	if err := CheckPixels(format+" image", cfg.Width, cfg.Height, maxPixels); err != nil {
 		return nil, err
 	}
 	var img image.Image
@@ -281,10 +281,10 @@ func readImage(name string, maxPixels int) (*image.RGBA, error) {
 	return toRGBA(img), nil
 }
 
-// checkPixels is the size check every image path makes on the dimensions
+// CheckPixels is the size check every image path makes on the dimensions
 // its header declares, before decoding: a small compressed file can claim a
 // size that would exhaust memory. maxPixels 0 means DefaultMaxPixels.
-func checkPixels(what string, w, h, maxPixels int) error {
+func CheckPixels(what string, w, h, maxPixels int) error {
 	if maxPixels <= 0 {
 		maxPixels = DefaultMaxPixels
 	}

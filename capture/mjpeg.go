@@ -192,7 +192,7 @@ func (d *MJPEGDecoder) Decode(data []byte) (*image.RGBA, error) {
 	if err != nil {
 		return nil, fmt.Errorf("capture: JPEG frame header: %w", err)
 	}
-	if err := checkPixels("JPEG frame", cfg.Width, cfg.Height, d.MaxPixels); err != nil {
+	if err := CheckPixels("JPEG frame", cfg.Width, cfg.Height, d.MaxPixels); err != nil {
 		return nil, err
 	}
 	if !has {

@@ -109,7 +109,7 @@ func parseY4MHeader(line string) (Y4MHeader, error) {
 	if h.Width <= 0 || h.Height <= 0 || h.Width > 1<<14 || h.Height > 1<<14 {
 		return Y4MHeader{}, fmt.Errorf("capture: Y4M frame size %dx%d is missing or out of range", h.Width, h.Height)
 	}
-	if err := checkPixels("capture: Y4M frame", h.Width, h.Height, 0); err != nil {
+	if err := CheckPixels("capture: Y4M frame", h.Width, h.Height, 0); err != nil {
 		return Y4MHeader{}, err
 	}
 	return h, nil
