@@ -215,3 +215,32 @@ func colorOfNRGBA(i int) color.NRGBA {
 	r := colorOf(i)
 	return color.NRGBA{R: r.R, G: r.G, B: r.B, A: 255}
 }
+
+// TestStreamFIFOWithoutWriterDoesNotBlock: an MJPEG or Y4M input that is a
+// FIFO nobody writes to opens at once and reads as empty, instead of
+// blocking the open (where not even Ctrl-C reaches it).
+func TestStreamFIFOWithoutWriterDoesNotBlock(t *testing.T) {
+	for _, name := range []string{"cam.mjpeg", "cam.y4m"} {
+		path := filepath.Join(t.TempDir(), name)
+		if err := syscall.Mkfifo(path, 0o600); err != nil {
+			t.Skipf("mkfifo: %v", err)
+		}
+		done := make(chan error, 1)
+		go func() {
+			src, err := OpenInput(context.Background(), []string{path}, InputOptions{})
+			if err == nil {
+				_, err = src.Next(context.Background())
+				src.Close()
+			}
+			done <- err
+		}()
+		select {
+		case err := <-done:
+			if err == nil {
+				t.Errorf("%s: a frame from an empty FIFO", name)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%s: opening a FIFO without a writer blocked", name)
+		}
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -284,7 +285,10 @@ func OpenMJPEG(ctx context.Context, name string, opts MJPEGOptions) (Source, err
 		s.open = func(ctx context.Context) (io.ReadCloser, error) { return openMJPEGURL(ctx, client, name) }
 	} else {
 		s.open = func(context.Context) (io.ReadCloser, error) {
-			f, err := os.Open(name)
+			// A FIFO is a fine MJPEG source, but opening one without a
+			// writer would block (ignoring Ctrl-C); without blocking,
+			// it reads as an empty stream instead.
+			f, err := os.OpenFile(name, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 			if err != nil {
 				return nil, fmt.Errorf("capture: opening MJPEG file: %w", err)
 			}

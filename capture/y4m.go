@@ -11,6 +11,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -259,7 +260,7 @@ func (s *y4mSource) reopen() error {
 	if s.f != nil {
 		s.f.Close()
 	}
-	f, err := os.Open(s.path)
+	f, err := os.OpenFile(s.path, os.O_RDONLY|syscall.O_NONBLOCK, 0) // a FIFO must not block the open
 	if err != nil {
 		return fmt.Errorf("capture: opening Y4M file: %w", err)
 	}

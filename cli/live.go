@@ -128,7 +128,8 @@ func runLive(ctx context.Context, e *env, lf *liveFlags, inputs []string, loop b
 		}
 		src, err = capture.OpenCamera(capture.CameraOptions{Device: lf.camera, Format: format, Width: w, Height: h, FPS: lf.fps, Logger: logger})
 	case len(inputs) > 0:
-		src, err = capture.OpenInput(ctx, inputs, capture.InputOptions{Loop: loop, Pace: lf.pace})
+		src, err = capture.OpenInput(ctx, inputs, capture.InputOptions{Loop: loop, Pace: lf.pace,
+			Files: capture.FilesOptions{Warn: func(msg string) { logger.Warn(msg) }}})
 		// Files only behave like a camera (newest frame wins) when they
 		// are shown live; written out, every frame counts.
 		live = lf.serve != "" || lf.pace
