@@ -244,3 +244,26 @@ func TestStreamFIFOWithoutWriterDoesNotBlock(t *testing.T) {
 		}
 	}
 }
+
+// TestCameraHugeFramesRefused: a camera MJPEG frame whose header claims
+// 60000×60000 is a skipped frame error, the next frame is decoded; a mode
+// the driver reports over the pixel limit fails the open.
+func TestCameraHugeFramesRefused(t *testing.T) {
+	good := camJPEG(t, testPattern(64, 48))
+	fc := &fakeCamera{formats: mjpegOnly, script: []camEvent{{frame: forgeJPEGSize(t, good, 60000, 60000)}, {frame: good}}}
+	cam, _, _ := openFake(t, fc, CameraOptions{Width: 64, Height: 48})
+	var fe *FrameError
+	alloc := allocatedDuring(func() { _, err := cam.Next(context.Background()); errors.As(err, &fe) })
+	if fe == nil || !strings.Contains(fe.Err.Error(), "60000x60000, over the limit") || alloc > 64<<20 {
+		t.Errorf("forged frame: %v after %d bytes allocated; want the pixel limit, little memory", fe, alloc)
+	}
+	if f, err := cam.Next(context.Background()); err != nil || f.Image.Rect.Dx() != 64 {
+		t.Errorf("frame after the forged one: %v", err)
+	}
+	huge := Mode{Format: FourCCYUYV, Width: 16384, Height: 16384}
+	fc2 := &fakeCamera{formats: yuyvOnly, forceMode: &huge}
+	_, err := OpenCamera(CameraOptions{Device: "/dev/video9", Open: fc2.open, Width: 16, Height: 8})
+	if err == nil || !strings.Contains(err.Error(), "16384x16384, over the limit") {
+		t.Errorf("OpenCamera with a 16384x16384 mode: %v", err)
+	}
+}
