@@ -9,10 +9,11 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/groupvit-edge/groupvit-edge/internal/memtest"
 	"time"
 )
 
@@ -29,15 +30,6 @@ func forgeJPEGSize(t testing.TB, data []byte, w, h int) []byte {
 	out[i+5], out[i+6] = byte(h>>8), byte(h)
 	out[i+7], out[i+8] = byte(w>>8), byte(w)
 	return out
-}
-
-// allocatedDuring reports the bytes f allocated on the Go heap.
-func allocatedDuring(f func()) uint64 {
-	var a, b runtime.MemStats
-	runtime.ReadMemStats(&a)
-	f()
-	runtime.ReadMemStats(&b)
-	return b.TotalAlloc - a.TotalAlloc
 }
 
 // TestHugeDimensionsRefusedBeforeDecoding: every image path reads the size
@@ -59,7 +51,7 @@ func TestHugeDimensionsRefusedBeforeDecoding(t *testing.T) {
 		}
 		defer src.Close()
 		var got []string
-		alloc := allocatedDuring(func() {
+		alloc := memtest.Allocated(func() {
 			for {
 				f, err := src.Next(context.Background())
 				if err == io.EOF {
@@ -95,7 +87,7 @@ func TestHugeDimensionsRefusedBeforeDecoding(t *testing.T) {
 		}
 		var frames []Frame
 		var failed []string
-		alloc := allocatedDuring(func() { frames, failed = collect(t, src, 10) })
+		alloc := memtest.Allocated(func() { frames, failed = collect(t, src, 10) })
 		if len(frames) != 2 || len(failed) != 1 || filepath.Base(failed[0]) != "b.jpg" {
 			t.Errorf("frames %v, failed %v; want a.jpg and c.jpg read, b.jpg failed", frameNames(frames), failed)
 		}
@@ -253,7 +245,7 @@ func TestCameraHugeFramesRefused(t *testing.T) {
 	fc := &fakeCamera{formats: mjpegOnly, script: []camEvent{{frame: forgeJPEGSize(t, good, 60000, 60000)}, {frame: good}}}
 	cam, _, _ := openFake(t, fc, CameraOptions{Width: 64, Height: 48})
 	var fe *FrameError
-	alloc := allocatedDuring(func() { _, err := cam.Next(context.Background()); errors.As(err, &fe) })
+	alloc := memtest.Allocated(func() { _, err := cam.Next(context.Background()); errors.As(err, &fe) })
 	if fe == nil || !strings.Contains(fe.Err.Error(), "60000x60000, over the limit") || alloc > 64<<20 {
 		t.Errorf("forged frame: %v after %d bytes allocated; want the pixel limit, little memory", fe, alloc)
 	}

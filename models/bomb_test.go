@@ -3,19 +3,11 @@ package models
 import (
 	"archive/zip"
 	"bytes"
-	"runtime"
 	"strings"
 	"testing"
-)
 
-// heapAllocated reports the bytes f allocated on the Go heap.
-func heapAllocated(f func()) uint64 {
-	var a, b runtime.MemStats
-	runtime.ReadMemStats(&a)
-	f()
-	runtime.ReadMemStats(&b)
-	return b.TotalAlloc - a.TotalAlloc
-}
+	"github.com/groupvit-edge/groupvit-edge/internal/memtest"
+)
 
 // deflatedTorchZip is torchZip with data.pkl deflated, as a hostile
 // archive packs a pickle bomb into a few kilobytes.
@@ -72,7 +64,7 @@ func TestPickleBombsAreBounded(t *testing.T) {
 				t.Logf("archive of %d bytes", len(data))
 			}
 			var err error
-			alloc := heapAllocated(func() {
+			alloc := memtest.Allocated(func() {
 				if c.archive {
 					_, err = ReadPyTorch(bytes.NewReader(data), int64(len(data)))
 				} else {
