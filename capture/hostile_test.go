@@ -12,9 +12,9 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/groupvit-edge/groupvit-edge/internal/memtest"
-	"time"
 )
 
 // forgeJPEGSize rewrites the frame size in a JPEG's SOF0 header, as a
