@@ -88,13 +88,24 @@ bench: build tflite-lib litert-lib swiftshader
 		--threads 1,2 --precisions fp32,fp16,int8 --require-tflite --require-litert --gpu \
 		$(if $(wildcard $(BENCH_VENV)/bin/python),--python '$(BENCH_VENV)/bin/python') $(BENCH_ARGS)
 
-# Each fuzzer for a while; `make fuzz FUZZTIME=5m` for longer.
-FUZZTIME ?= 30s
+# Each fuzzer for a while, one after the other: every parser of outside
+# data (.tflite, safetensors, torch zip and pickle, config.json, label
+# embeddings, MJPEG splitter, Y4M, the label-change body, the tokenizer,
+# the JPEG decoder).
+# `make fuzz FUZZTIME=5m` for longer, or FUZZTIME=1000000x for a count.
+# Minimisation is capped by executions: with Go's default of 60 s per new
+# input, a fuzzer can spend most of its time minimising and few executions
+# fuzzing.
+FUZZTIME ?= 10s
+FUZZ_TARGETS := ./tflite:FuzzParse ./models:FuzzReadSafetensors ./models:FuzzReadPyTorch \
+	./models:FuzzUnpickleStateDict ./models:FuzzParseConfig ./labels:FuzzParseEmbeddingFile \
+	./labels:FuzzTokenize ./capture:FuzzJPEGSplitter ./capture:FuzzY4M ./stream:FuzzLabelsBody \
+	./internal/jpegdec:FuzzDecode
 fuzz:
-	$(GO) test ./models -run '^$$' -fuzz FuzzReadSafetensors -fuzztime $(FUZZTIME)
-	$(GO) test ./models -run '^$$' -fuzz FuzzReadPyTorch -fuzztime $(FUZZTIME)
-	$(GO) test ./labels -run '^$$' -fuzz FuzzTokenize -fuzztime $(FUZZTIME)
-	$(GO) test ./internal/jpegdec -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME)
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; fn=$${t##*:}; echo "fuzz: $$fn ($$pkg)"; \
+		$(GO) test $$pkg -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 500x; \
+	done
 
 clean:
 	rm -rf bin $(OUT)

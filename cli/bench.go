@@ -25,6 +25,7 @@ import (
 	"github.com/groupvit-edge/groupvit-edge/infer/litert"
 	"github.com/groupvit-edge/groupvit-edge/infer/tfengine"
 	"github.com/groupvit-edge/groupvit-edge/infer/tflite"
+	"github.com/groupvit-edge/groupvit-edge/internal/safeio"
 	"github.com/groupvit-edge/groupvit-edge/labels"
 	"github.com/groupvit-edge/groupvit-edge/models"
 	tfl "github.com/groupvit-edge/groupvit-edge/tflite"
@@ -537,7 +538,7 @@ func planTFLiteFile(rep *benchReport, f *benchFlags, threads []int, skips map[st
 	if f.precSet {
 		return fmt.Errorf("%w: --precisions does not apply to a .tflite --model: the file has one precision", errUsage)
 	}
-	data, err := os.ReadFile(f.model)
+	data, err := safeio.ReadFile(f.model, tfl.MaxFileBytes)
 	if err != nil {
 		return fmt.Errorf("model: %w", err)
 	}
@@ -561,7 +562,7 @@ func planTFLiteFile(rep *benchReport, f *benchFlags, threads []int, skips map[st
 }
 
 func benchLoadTFLite(data []byte, name string) (*export.Loaded, error) {
-	mod, err := tfl.Parse(data)
+	mod, err := tfl.Load(data)
 	if err != nil {
 		return nil, fmt.Errorf("model %s: %w", name, err)
 	}
@@ -932,7 +933,7 @@ func openBenchEngine(f *benchFlags, threads int) (infer.Engine, *labels.Tokenize
 // manifest and tokenizer. (export.Load would also dequantize every weight
 // for the native engine, memory this variant must not be charged for.)
 func openBenchTFLite(f *benchFlags, threads int) (infer.Engine, *labels.Tokenizer, error) {
-	data, err := os.ReadFile(f.modelFile)
+	data, err := safeio.ReadFile(f.modelFile, tfl.MaxFileBytes)
 	if err != nil {
 		return nil, nil, fmt.Errorf("model: %w", err)
 	}
@@ -955,7 +956,7 @@ func openBenchTFLite(f *benchFlags, threads int) (infer.Engine, *labels.Tokenize
 }
 
 func benchManifest(data []byte, name string) (*export.Manifest, *labels.Tokenizer, error) {
-	mod, err := tfl.Parse(data)
+	mod, err := tfl.Load(data)
 	if err != nil {
 		return nil, nil, fmt.Errorf("model %s: %w", name, err)
 	}
@@ -971,7 +972,7 @@ func benchManifest(data []byte, name string) (*export.Manifest, *labels.Tokenize
 }
 
 func openBenchNativeTFLite(file string, threads int) (infer.Engine, *labels.Tokenizer, error) {
-	data, err := os.ReadFile(file)
+	data, err := safeio.ReadFile(file, tfl.MaxFileBytes)
 	if err != nil {
 		return nil, nil, fmt.Errorf("model: %w", err)
 	}

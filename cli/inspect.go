@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"sort"
 	"strings"
 
@@ -24,13 +23,9 @@ func inspectCmd(_ context.Context, e *env, args []string) error {
 		return fmt.Errorf("%w: give one .tflite file", errUsage)
 	}
 	path := fs.Arg(0)
-	data, err := os.ReadFile(path)
+	m, data, err := tflite.ReadFile(path)
 	if err != nil {
 		return err
-	}
-	m, err := tflite.Parse(data)
-	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
 	}
 	w := e.stdout
 	fmt.Fprintf(w, "%s: %.1f MB, %q\n", path, float64(len(data))/1e6, m.Description)

@@ -60,6 +60,11 @@ func (m *modelFlags) open(e *env) (*loadedModel, error) {
 	default:
 		return nil, fmt.Errorf("%w: --engine %q: want tflite, native or auto", errUsage, m.engine)
 	}
+	switch m.delegate {
+	case "", "xnnpack", "gpu", "none":
+	default:
+		return nil, fmt.Errorf("%w: --delegate %q: want xnnpack, gpu or none", errUsage, m.delegate)
+	}
 	if strings.HasSuffix(strings.ToLower(m.path), ".tflite") {
 		return m.openTFLite(e)
 	}

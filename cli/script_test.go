@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"syscall"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -18,6 +19,7 @@ import (
 	"github.com/groupvit-edge/groupvit-edge/infer/tflite"
 	"github.com/groupvit-edge/groupvit-edge/internal/npy"
 	"github.com/groupvit-edge/groupvit-edge/internal/swiftshader"
+	"github.com/groupvit-edge/groupvit-edge/internal/tflitecraft"
 )
 
 func TestMain(m *testing.M) {
@@ -86,8 +88,59 @@ func TestScripts(t *testing.T) {
 			"npy2png":     npyToPNG,
 			"mjpegframes": mjpegFrames,
 			"elfstub":     elfStub,
+			"hostile":     writeHostile,
 		},
 	})
+}
+
+// writeHostile makes the crafted inputs an attacker would hand the command:
+//
+//	hostile fifo PATH              a FIFO (reading it would block for ever)
+//	hostile hugejpeg SRC.png PATH  a JPEG whose header says 60000x60000
+//	hostile bigpng W H PATH        a blank W×H PNG
+//	hostile badtflite PATH         a .tflite whose subgraph input is a weight
+//	hostile evilname SRC DIR       a copy of SRC named with a newline and an ANSI escape
+func writeHostile(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: hostile fifo|hugejpeg|evilname ...")
+	}
+	switch args[0] {
+	case "fifo":
+		ts.Check(syscall.Mkfifo(ts.MkAbs(args[1]), 0o600))
+	case "hugejpeg":
+		f, err := os.Open(ts.MkAbs(args[1]))
+		ts.Check(err)
+		img, err := png.Decode(f)
+		f.Close()
+		ts.Check(err)
+		var b bytes.Buffer
+		ts.Check(jpeg.Encode(&b, img, nil))
+		data := b.Bytes()
+		i := bytes.Index(data, []byte{0xff, 0xc0})
+		if i < 0 {
+			ts.Fatalf("no SOF0 marker")
+		}
+		const side = 60000
+		data[i+5], data[i+6], data[i+7], data[i+8] = side>>8, side&0xff, side>>8, side&0xff
+		ts.Check(os.WriteFile(ts.MkAbs(args[2]), data, 0o644))
+	case "bigpng": // hostile bigpng W H PATH: a plain image of that size
+		w, err := strconv.Atoi(args[1])
+		ts.Check(err)
+		h, err := strconv.Atoi(args[2])
+		ts.Check(err)
+		f, err := os.Create(ts.MkAbs(args[3]))
+		ts.Check(err)
+		ts.Check(png.Encode(f, image.NewGray(image.Rect(0, 0, w, h))))
+		ts.Check(f.Close())
+	case "badtflite": // subgraph input pointing at a weight
+		ts.Check(os.WriteFile(ts.MkAbs(args[1]), tflitecraft.Build(tflitecraft.Graph{Inputs: []int32{1}, Outputs: []int32{2}}), 0o644))
+	case "evilname":
+		data, err := os.ReadFile(ts.MkAbs(args[1]))
+		ts.Check(err)
+		ts.Check(os.WriteFile(filepath.Join(ts.MkAbs(args[2]), "evil\x1b[31mred\nforged line.png"), data, 0o644))
+	default:
+		ts.Fatalf("unknown hostile kind %q", args[0])
+	}
 }
 
 // maskEqualsNPY compares a label mask PNG with an int64 .npy label map pixel

@@ -3,7 +3,6 @@ package cli
 import (
 	"errors"
 	"fmt"
-	"os"
 
 	"github.com/groupvit-edge/groupvit-edge/export"
 	"github.com/groupvit-edge/groupvit-edge/infer"
@@ -18,13 +17,10 @@ import (
 // asked (--engine native, or auto without the library), on the native
 // engine: one file serves boards with and without TFLite.
 func (m *modelFlags) openTFLite(e *env) (*loadedModel, error) {
-	data, err := os.ReadFile(m.path)
+	// ReadFile validates the graph before any engine sees it.
+	mod, data, err := tfl.ReadFile(m.path)
 	if err != nil {
 		return nil, fmt.Errorf("model: %w", err)
-	}
-	mod, err := tfl.Parse(data)
-	if err != nil {
-		return nil, fmt.Errorf("model %s: %w", m.path, err)
 	}
 	l, err := export.ReadInfo(mod)
 	if err != nil {

@@ -176,6 +176,9 @@ func ReadManifest(m *tflite.Model) (*Manifest, error) {
 	if man.Format != manifestFormat {
 		return nil, fmt.Errorf("groupvit manifest format %q, this binary reads %q", man.Format, manifestFormat)
 	}
+	if err := man.checkSizes(); err != nil {
+		return nil, fmt.Errorf("groupvit manifest: %w", err)
+	}
 	for _, s := range []struct {
 		key     string
 		in, out []string
@@ -196,6 +199,25 @@ func ReadManifest(m *tflite.Model) (*Manifest, error) {
 		}
 	}
 	return &man, nil
+}
+
+// checkSizes refuses sizes that do not describe the model a file can hold:
+// engines size buffers and loops by them before running anything.
+func (man *Manifest) checkSizes() error {
+	p, w, h := man.PatchSize, man.InputSize[0], man.InputSize[1]
+	switch {
+	case p < 1 || p > models.MaxImageSize:
+		return fmt.Errorf("patch size %d is outside [1, %d]", p, models.MaxImageSize)
+	case w < p || h < p || w > models.MaxImageSize || h > models.MaxImageSize || w%p != 0 || h%p != 0:
+		return fmt.Errorf("input size %dx%d is not a multiple of the %d px patch within [%d, %d]", w, h, p, p, models.MaxImageSize)
+	case man.Grid != [2]int{h / p, w / p}:
+		return fmt.Errorf("grid %v does not match input %dx%d in %d px patches", man.Grid, w, h, p)
+	case man.ContextLength < 1 || man.ContextLength > 4096:
+		return fmt.Errorf("context length %d is outside [1, 4096]", man.ContextLength)
+	case man.Groups < 0 || man.Groups > 4096 || man.EmbedDim < 0 || man.EmbedDim > 16384:
+		return fmt.Errorf("%d groups of dimension %d are outside [0, 4096] x [0, 16384]", man.Groups, man.EmbedDim)
+	}
+	return nil
 }
 
 func findSignature(m *tflite.Model, key string) *tflite.Signature {

@@ -3,6 +3,8 @@ package litert
 import (
 	"fmt"
 	"unsafe"
+
+	tfl "github.com/groupvit-edge/groupvit-edge/tflite"
 )
 
 // Model is a .tflite model loaded into an environment. Its bytes live in C
@@ -35,6 +37,11 @@ type SubgraphInfo struct {
 func (e *Environment) LoadModel(data []byte) (*Model, error) {
 	if len(data) == 0 {
 		return nil, fmt.Errorf("litert: empty model")
+	}
+	// The runtime checks only the FlatBuffer's layout; a graph whose inputs
+	// point at weights or whose shapes were forged must never reach it.
+	if _, err := tfl.Load(data); err != nil {
+		return nil, fmt.Errorf("litert: model from %d bytes: %w", len(data), err)
 	}
 	c := e.lib.c
 	p, err := e.lib.libc.cBytes(data)

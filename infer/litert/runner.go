@@ -1,6 +1,7 @@
 package litert
 
 import (
+	"context"
 	"fmt"
 	"unsafe"
 )
@@ -173,8 +174,12 @@ func (r *Runner) Float32s(name string) ([]float32, error) {
 	return out, err
 }
 
-// Run runs the signature on the current inputs.
-func (r *Runner) Run() error {
+// Run runs the signature on the current inputs. An invoke already under
+// way is not interrupted; ctx is checked before it starts.
+func (r *Runner) Run(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	if r.cm.ptr == 0 {
 		return fmt.Errorf("litert: run after the compiled model was closed")
 	}

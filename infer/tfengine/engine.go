@@ -32,7 +32,9 @@ type Runtime interface {
 type Runner interface {
 	SetFloat32s(input string, v []float32) error
 	SetInt32s(input string, v []int32) error
-	Run() error
+	// Run runs the signature on the current inputs; a runtime that can
+	// interrupt an invoke stops when ctx ends.
+	Run(ctx context.Context) error
 	Float32s(output string) ([]float32, error)
 	Close() error
 }
@@ -162,7 +164,7 @@ func (e *Engine) EncodeImage(ctx context.Context, pixels *tensor.Tensor) (*infer
 	if err := e.img.SetFloat32s(export.InPatches, patches.Data); err != nil {
 		return nil, fmt.Errorf("%s engine: input: %w", e.info.Runtime, err)
 	}
-	if err := e.img.Run(); err != nil {
+	if err := e.img.Run(ctx); err != nil {
 		return nil, err
 	}
 	read := func(name string, shape ...int) (*tensor.Tensor, error) {
@@ -207,7 +209,7 @@ func (e *Engine) EncodeText(ctx context.Context, ids [][]int32) (*tensor.Tensor,
 		if err := e.txt.SetInt32s(export.InInputIDs, row); err != nil {
 			return nil, fmt.Errorf("%s engine: input ids: %w", e.info.Runtime, err)
 		}
-		if err := e.txt.Run(); err != nil {
+		if err := e.txt.Run(ctx); err != nil {
 			return nil, err
 		}
 		v, err := e.txt.Float32s(export.OutTextEmbeds)

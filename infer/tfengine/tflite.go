@@ -1,6 +1,7 @@
 package tfengine
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/groupvit-edge/groupvit-edge/export"
@@ -133,7 +134,7 @@ func (c classicRunner) SetInt32s(name string, v []int32) error {
 	return tflite.Write(t, v)
 }
 
-func (c classicRunner) Run() error { return c.r.Invoke() }
+func (c classicRunner) Run(ctx context.Context) error { return c.r.InvokeContext(ctx) }
 
 func (c classicRunner) Float32s(name string) ([]float32, error) {
 	t, err := c.r.Output(name)

@@ -52,6 +52,7 @@ type Library struct {
 	sig *signatureAPI // nil when the library lacks signature runners
 	xnn *xnnpackAPI   // nil when built without the XNNPACK delegate
 	ins *inspectAPI   // nil when the opaque-delegate API is missing
+	can *cancelAPI    // nil when invocations cannot be canceled
 }
 
 // Open loads the TFLite C library. With a non-empty path only that file is
@@ -216,6 +217,10 @@ func load(path string) (*Library, error) {
 	var ins inspectAPI
 	if bindAll(handle, ins.bindings()) == nil {
 		lib.ins = &ins
+	}
+	var can cancelAPI
+	if bindAll(handle, can.bindings()) == nil {
+		lib.can = &can
 	}
 	return lib, nil
 }
