@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"sort"
-	"strings"
 
 	"github.com/groupvit-edge/groupvit-edge/export"
 	"github.com/groupvit-edge/groupvit-edge/tflite"
@@ -70,15 +69,9 @@ func inspectCmd(_ context.Context, e *env, args []string) error {
 		for _, k := range types {
 			fmt.Fprintf(w, " %s %.2f MB", k, float64(bytes[k])/1e6)
 		}
-		if bad := export.GPUUnsupported(sg); len(bad) > 0 {
-			names := make([]string, len(bad))
-			for j, c := range bad {
-				names[j] = fmt.Sprintf("%s×%d", c.Op, c.Count)
-			}
-			fmt.Fprintf(w, "\n  GPU delegate would leave on the CPU: %s\n", strings.Join(names, " "))
-		} else {
-			fmt.Fprint(w, "\n  GPU delegate: takes every op\n")
-		}
+		// Where the ops run is the runtime's decision, not a list's:
+		// scripts/gpu-placement.py asks LiteRT.
+		fmt.Fprintln(w)
 	}
 	keys := make([]string, 0, len(m.Metadata))
 	for k := range m.Metadata {
