@@ -17,9 +17,9 @@ type Precision string
 const (
 	// FP32 keeps every weight in float32: the exact reference.
 	FP32 Precision = "fp32"
-	// FP16 stores weight matrices and tables in float16, expanded by
-	// DEQUANTIZE ops at load: half the size, and what the GPU delegate
-	// computes in anyway.
+	// FP16 stores weight matrices in float16, expanded by DEQUANTIZE ops
+	// at load (the token table as an int8 pair of the same size, see
+	// LowerHalfTable): half the size, and what a GPU computes in anyway.
 	FP16 Precision = "fp16"
 	// INT8 runs every Linear layer as an int8 FULLY_CONNECTED: per-channel
 	// symmetric weights, activations quantized with calibrated ranges

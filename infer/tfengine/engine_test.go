@@ -39,6 +39,7 @@ type setup struct {
 	ranges export.Ranges
 	pixels *tensor.Tensor
 	ids    [][]int32
+	skip   export.Lowering // rewrites the export leaves out
 }
 
 func loadFixture(t *testing.T) *setup {
@@ -57,7 +58,7 @@ func loadFixture(t *testing.T) *setup {
 
 func (f *setup) open(t *testing.T, p export.Precision, delegate string, threads int) *Engine {
 	t.Helper()
-	mod, err := export.Build(f.src, export.Options{Precision: p, Ranges: f.ranges})
+	mod, err := export.Build(f.src, export.Options{Precision: p, Ranges: f.ranges, Skip: f.skip})
 	if err != nil {
 		t.Fatal(err)
 	}

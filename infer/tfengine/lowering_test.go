@@ -5,7 +5,9 @@ import (
 	"testing"
 
 	"github.com/groupvit-edge/groupvit-edge/export"
+	"github.com/groupvit-edge/groupvit-edge/infer"
 	"github.com/groupvit-edge/groupvit-edge/internal/fixture"
+	"github.com/groupvit-edge/groupvit-edge/tensor"
 )
 
 // TestLoweringKeepsOutputs runs each precision's export with and without the
@@ -30,24 +32,22 @@ func TestLoweringKeepsOutputs(t *testing.T) {
 		t.Run(string(c.p), func(t *testing.T) {
 			// The image graph's GPU-shaped reductions predate this
 			// lowering and are not float-exact (ties): both keep them.
-			skip := export.DefaultLowering(c.p) &^ export.LowerGPUReductions
-			low, raw := f.openLowered(t, c.p, 0), f.openLowered(t, c.p, skip)
-			il, err := low.EncodeImage(ctx, f.pixels)
-			if err != nil {
-				t.Fatal(err)
+			unlowered := *f
+			unlowered.skip = export.DefaultLowering(c.p) &^ export.LowerGPUReductions
+			low, raw := f.open(t, c.p, "xnnpack", 1), unlowered.open(t, c.p, "xnnpack", 1)
+			encode := func(e *Engine) (*infer.ImageResult, *tensor.Tensor) {
+				img, err := e.EncodeImage(ctx, f.pixels)
+				if err != nil {
+					t.Fatal(err)
+				}
+				txt, err := e.EncodeText(ctx, f.ids)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return img, txt
 			}
-			ir, err := raw.EncodeImage(ctx, f.pixels)
-			if err != nil {
-				t.Fatal(err)
-			}
-			tl, err := low.EncodeText(ctx, f.ids)
-			if err != nil {
-				t.Fatal(err)
-			}
-			tr, err := raw.EncodeText(ctx, f.ids)
-			if err != nil {
-				t.Fatal(err)
-			}
+			il, tl := encode(low)
+			ir, tr := encode(raw)
 			diff := map[string]float64{
 				"group_embeds": maxErr(il.GroupEmbeds.Data, ir.GroupEmbeds.Data),
 				"image_embeds": maxErr(il.ImageEmbed.Data, ir.ImageEmbed.Data),
@@ -70,31 +70,7 @@ func TestLoweringKeepsOutputs(t *testing.T) {
 				t.Errorf("the lowering moved %d of %d label-map pixels", moved, len(ml))
 			}
 			t.Logf("%s (%v skipped): lowered vs not %v; text vs official: lowered %.3g, not %.3g",
-				c.p, skip, diff, maxErr(tl.Data, want.F32), maxErr(tr.Data, want.F32))
+				c.p, unlowered.skip, diff, maxErr(tl.Data, want.F32), maxErr(tr.Data, want.F32))
 		})
 	}
-}
-
-// openLowered exports the fixture at precision p without the rewrites in
-// skip and opens it on XNNPACK.
-func (f *setup) openLowered(t *testing.T, p export.Precision, skip export.Lowering) *Engine {
-	t.Helper()
-	mod, err := export.Build(f.src, export.Options{Precision: p, Ranges: f.ranges, Skip: skip})
-	if err != nil {
-		t.Fatal(err)
-	}
-	data, err := mod.Marshal()
-	if err != nil {
-		t.Fatal(err)
-	}
-	man, err := export.ReadManifest(mod)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := Open(data, man, Options{Delegate: "xnnpack", Threads: 1})
-	if err != nil {
-		t.Fatalf("%s without %v: %v", p, skip, err)
-	}
-	t.Cleanup(func() { e.Close() })
-	return e
 }
