@@ -118,9 +118,7 @@ func Build(src Source, opt Options) (mod *tflite.Model, err error) {
 	img.output(out.ImageEmbed, OutImage)
 	img.output(out.SoftMap, OutSoftMap)
 
-	// The text graph keeps LayerNorm's mean a FULLY_CONNECTED at every
-	// precision, as XNNPACK wants: the GPU takes that spelling too.
-	txt := newTracer(SigText, opt.Precision, opt.Ranges, low&^LowerGPUReductions)
+	txt := newTracer(SigText, opt.Precision, opt.Ranges, low)
 	ctxLen := m.Arch.Text.Context
 	ids := txt.input(InInputIDs, tflite.Int32, []int{1, ctxLen})
 	txt.output(m.EncodeText(txt, ids, nil).Embeds, OutTextEmbeds)

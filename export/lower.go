@@ -14,7 +14,7 @@ import (
 // builtins it refuses was found by compiling exported graphs on the real
 // accelerator (scripts/gpu-placement.py), not from a list: what it said is
 // quoted at each rewrite. Each keeps the op's definition up to float
-// rounding, except LowerGPUReductions' hard assignment (oneHotGPU).
+// rounding.
 type Lowering uint
 
 const (
@@ -42,17 +42,12 @@ const (
 	// every id but 0). The pair is as large as the float16 table and
 	// closer to the float32 one: |error| ≤ max/64516, float16's ≤ max/2048.
 	LowerHalfTable
-	// LowerGPUReductions averages LayerNorm's last axis with MEAN instead
-	// of a FULLY_CONNECTED (XNNPACK in TFLite 2.17 refuses MEAN) and
-	// spells the image encoder's hard assignment without ARG_MAX/ONE_HOT
-	// (oneHotGPU, which differs from ARG_MAX on exact ties).
-	LowerGPUReductions
 
 	// LowerForGPU is every rewrite that keeps a graph's outputs as they
 	// were, up to float rounding: what every precision gets.
 	LowerForGPU = LowerL2Norm | LowerGather | LowerConstSlice
 	// LowerAll is every rewrite.
-	LowerAll = LowerForGPU | LowerHalfTable | LowerGPUReductions
+	LowerAll = LowerForGPU | LowerHalfTable
 )
 
 // DefaultLowering is what Build does at precision p. Every graph gets the
@@ -76,7 +71,7 @@ func (l Lowering) String() string {
 	for _, f := range []struct {
 		bit  Lowering
 		name string
-	}{{LowerL2Norm, "l2norm"}, {LowerGather, "gather"}, {LowerConstSlice, "const-slice"}, {LowerHalfTable, "half-table"}, {LowerGPUReductions, "gpu-reductions"}} {
+	}{{LowerL2Norm, "l2norm"}, {LowerGather, "gather"}, {LowerConstSlice, "const-slice"}, {LowerHalfTable, "half-table"}} {
 		if l&f.bit != 0 {
 			if s != "" {
 				s += "+"
@@ -151,20 +146,6 @@ func (t *tracer) l2NormalizeLowered(x infer.Value) infer.Value {
 	s = t.binary(tflite.OpMaximum, keep, s, t.scalar(1e-24))
 	r := t.op(tflite.OpRsqrt, nil, tflite.Float32, keep, s).idx
 	return &value{idx: t.binary(tflite.OpMul, d, xi, r), shape: d}
-}
-
-// oneHotGPU marks the maximum of the last axis: 1 − min((max − x)·K, 1)
-// with K = 6e4, the largest round number float16 holds. An entry within
-// 1/K of the maximum gets a fractional weight and exact ties all get 1,
-// where ARG_MAX picks the first: the one place this spelling differs.
-func (t *tracer) oneHotGPU(x infer.Value) infer.Value {
-	d := x.Dims()
-	keep := append([]int(nil), d...)
-	keep[len(keep)-1] = 1
-	xi := t.use(x)
-	m := t.op(tflite.OpReduceMax, &tflite.ReducerOptions{KeepDims: true}, tflite.Float32, keep, xi, t.constI32(lastAxis(d))).idx
-	gap := t.binary(tflite.OpMul, d, t.binary(tflite.OpSub, d, m, xi), t.scalar(6e4))
-	return &value{idx: t.binary(tflite.OpSub, d, t.scalar(1), t.binary(tflite.OpMinimum, d, gap, t.scalar(1))), shape: d}
 }
 
 // gatherLowered looks ids [..., N] up in table [V, D] with 1-D indices and

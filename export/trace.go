@@ -314,8 +314,8 @@ func (t *tracer) Mean(x infer.Value, axis int) infer.Value {
 	return t.op(tflite.OpMean, &tflite.ReducerOptions{}, tflite.Float32, shape, t.use(x), t.constI32(axis))
 }
 
-// LayerNorm has no TFLite builtin: it is spelled with MEAN, SUB, MUL,
-// RSQRT and ADD, all of which the GPU delegate and XNNPACK take.
+// LayerNorm has no TFLite builtin: it is spelled with a mean (meanLast),
+// SUB, MUL, RSQRT and ADD, all of which the GPU and XNNPACK take.
 func (t *tracer) LayerNorm(x, gamma, beta infer.Value, eps float32) infer.Value {
 	d := x.Dims()
 	keep := append([]int(nil), d...)
@@ -330,17 +330,16 @@ func (t *tracer) LayerNorm(x, gamma, beta infer.Value, eps float32) infer.Value 
 	return t.op(tflite.OpAdd, &tflite.AddOptions{}, tflite.Float32, d, y.idx, t.use(beta))
 }
 
-// meanLast averages the last axis of tensor idx (shape d), keeping it. For
-// the GPU it is MEAN; for the CPU it is a FULLY_CONNECTED with one output
-// whose weights are all 1/n: XNNPACK in TFLite 2.17 does not take MEAN over
-// the channel axis, and every LayerNorm would otherwise split the graph
-// into another delegate partition.
+// meanLast averages the last axis of tensor idx (shape d), keeping it, as
+// a FULLY_CONNECTED with one output whose weights are all 1/n: XNNPACK in
+// TFLite 2.17 does not take MEAN over the channel axis, and every LayerNorm
+// would otherwise split the graph into another delegate partition. LiteRT's
+// GPU accelerator takes this spelling too (a fp16 image graph spelled with
+// MEAN, REDUCE_MAX and a hand-made one-hot for the older GPU delegate, and
+// this one, both compile GPU-only).
 func (t *tracer) meanLast(idx int, d []int) int {
 	keep := append([]int(nil), d...)
 	keep[len(keep)-1] = 1
-	if t.low&LowerGPUReductions != 0 {
-		return t.op(tflite.OpMean, &tflite.ReducerOptions{KeepDims: true}, tflite.Float32, keep, idx, t.constI32(lastAxis(d))).idx
-	}
 	n := d[len(d)-1]
 	name := fmt.Sprintf("mean_weights_%d", n)
 	w, ok := t.consts[name]
@@ -362,9 +361,6 @@ func (t *tracer) Softmax(x infer.Value) infer.Value {
 // OneHotArgMax is ARG_MAX then ONE_HOT; TFLite's ARG_MAX keeps the first
 // of equal maxima, as torch.argmax does.
 func (t *tracer) OneHotArgMax(x infer.Value) infer.Value {
-	if t.low&LowerGPUReductions != 0 && !x.(*value).ids {
-		return t.oneHotGPU(x)
-	}
 	d := x.Dims()
 	idxShape := d[:len(d)-1]
 	arg := t.op(tflite.OpArgMax, &tflite.ArgMaxOptions{OutputType: tflite.Int32}, tflite.Int32, idxShape, t.use(x), t.constI32(lastAxis(d)))

@@ -30,10 +30,8 @@ func TestLoweringKeepsOutputs(t *testing.T) {
 		{export.INT8, 1e-5},
 	} {
 		t.Run(string(c.p), func(t *testing.T) {
-			// The image graph's GPU-shaped reductions predate this
-			// lowering and are not float-exact (ties): both keep them.
 			unlowered := *f
-			unlowered.skip = export.DefaultLowering(c.p) &^ export.LowerGPUReductions
+			unlowered.skip = export.LowerAll
 			low, raw := f.open(t, c.p, "xnnpack", 1), unlowered.open(t, c.p, "xnnpack", 1)
 			encode := func(e *Engine) (*infer.ImageResult, *tensor.Tensor) {
 				img, err := e.EncodeImage(ctx, f.pixels)
