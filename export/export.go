@@ -9,6 +9,7 @@ package export
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/groupvit-edge/groupvit-edge/infer"
 	"github.com/groupvit-edge/groupvit-edge/models"
@@ -74,6 +75,11 @@ type Options struct {
 	Template  string // prompt template recorded for users of the file
 	// Ranges are the calibrated activation ranges INT8 needs (Calibrate).
 	Ranges Ranges
+	// Skip names rewrites of DefaultLowering(Precision) to leave out, so
+	// the graph keeps builtins the GPU accelerator refuses: tests compare
+	// outputs with and without them, and a test of the GPU's fallback to
+	// the CPU needs an op the GPU leaves.
+	Skip Lowering
 }
 
 // Build traces both encoders and assembles the model.
@@ -99,8 +105,8 @@ func Build(src Source, opt Options) (mod *tflite.Model, err error) {
 		}
 	}()
 
-	img := newTracer(SigImage, opt.Precision, opt.Ranges)
-	img.gpu = opt.Precision == FP16 // the GPU delegate's precision
+	low := DefaultLowering(opt.Precision) &^ opt.Skip
+	img := newTracer(SigImage, opt.Precision, opt.Ranges, low)
 	k := v.Channels * v.PatchSize * v.PatchSize
 	patches := img.input(InPatches, tflite.Float32, []int{1, gh * gw, k})
 	pos, err := m.PositionEmbedding(gh, gw)
@@ -112,7 +118,7 @@ func Build(src Source, opt Options) (mod *tflite.Model, err error) {
 	img.output(out.ImageEmbed, OutImage)
 	img.output(out.SoftMap, OutSoftMap)
 
-	txt := newTracer(SigText, opt.Precision, opt.Ranges)
+	txt := newTracer(SigText, opt.Precision, opt.Ranges, low)
 	ctxLen := m.Arch.Text.Context
 	ids := txt.input(InInputIDs, tflite.Int32, []int{1, ctxLen})
 	txt.output(m.EncodeText(txt, ids, nil).Embeds, OutTextEmbeds)
@@ -298,10 +304,7 @@ func Load(m *tflite.Model) (*Loaded, error) {
 			if t.Data == nil {
 				continue
 			}
-			name := t.Name
-			if len(name) > 5 && name[len(name)-5:] == "/fp16" {
-				name = name[:len(name)-5]
-			}
+			name := strings.TrimSuffix(t.Name, "/fp16")
 			if _, seen := weights[name]; seen {
 				continue
 			}
@@ -313,6 +316,21 @@ func Load(m *tflite.Model) (*Loaded, error) {
 				weights[name] = f
 			}
 		}
+	}
+	// The second table of an int8 pair (lookupInt8Pair) refines the first.
+	for name, lo := range weights {
+		base, ok := strings.CutSuffix(name, ResidualSuffix)
+		if !ok {
+			continue
+		}
+		hi, ok := weights[base]
+		if !ok || len(hi.Data) != len(lo.Data) {
+			return nil, fmt.Errorf("tensor %q: no table %q of its size to refine", name, base)
+		}
+		for i, v := range lo.Data {
+			hi.Data[i] += v
+		}
+		delete(weights, name)
 	}
 	weights["logit_scale"] = &tensor.Tensor{Shape: []int{}, Data: []float32{man.LogitScaleRaw}}
 	arch := infer.ArchFromConfig(cfg)

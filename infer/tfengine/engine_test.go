@@ -46,6 +46,7 @@ type setup struct {
 	pixels *tensor.Tensor
 	ids    [][]int32
 	files  map[export.Precision]exported
+	skip   export.Lowering // rewrites the export leaves out
 }
 
 func loadFixture(t *testing.T) *setup {
@@ -92,7 +93,7 @@ func (f *setup) file(p export.Precision) ([]byte, *export.Manifest, error) {
 	if x, ok := f.files[p]; ok {
 		return x.data, x.man, nil
 	}
-	mod, err := export.Build(f.src, export.Options{Precision: p, Ranges: f.ranges})
+	mod, err := export.Build(f.src, export.Options{Precision: p, Ranges: f.ranges, Skip: f.skip})
 	if err != nil {
 		return nil, nil, err
 	}
