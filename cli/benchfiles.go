@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/groupvit-edge/groupvit-edge/capture"
+	"github.com/groupvit-edge/groupvit-edge/output"
 	"github.com/groupvit-edge/groupvit-edge/segment"
 )
 
@@ -84,7 +85,8 @@ func benchFilesCmd(ctx context.Context, e *env, args []string) error {
 		}
 		out := fmt.Sprintf("%s/round%d", tmp, r)
 		t0 = time.Now()
-		if err := runFiles(ctx, quiet, &limitSource{Source: src, left: *n}, seg, out, lf.template(), 0, 0); err != nil {
+		if err := runFiles(ctx, quiet, &limitSource{Source: src, left: *n}, &liveSegmenter{s: seg}, renderWith(0),
+			output.FileSinkOptions{}, out, lf.template(), 0); err != nil {
 			return fmt.Errorf("file mode: %w", err)
 		}
 		fileRate = append(fileRate, float64(*n)/time.Since(t0).Seconds())

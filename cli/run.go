@@ -7,7 +7,7 @@ import (
 	"image"
 	"io"
 	"log/slog"
-	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/groupvit-edge/groupvit-edge/capture"
+	"github.com/groupvit-edge/groupvit-edge/internal/safeio"
 	"github.com/groupvit-edge/groupvit-edge/labels"
 	"github.com/groupvit-edge/groupvit-edge/output"
 	"github.com/groupvit-edge/groupvit-edge/overlay"
@@ -59,7 +60,8 @@ func (l *labelFlags) names() ([]string, error) {
 		parts = append(parts, l.list)
 	}
 	if l.file != "" {
-		b, err := os.ReadFile(l.file)
+		// 255 labels of at most a few hundred bytes, with comments.
+		b, err := safeio.ReadFile(l.file, 1<<20)
 		if err != nil {
 			return nil, fmt.Errorf("labels file: %w", err)
 		}
@@ -90,12 +92,6 @@ func (l *labelFlags) segmenter(e *env, m *loadedModel, opt segment.Options) (*se
 	opt.ModelID = m.id
 	if !l.noCache {
 		opt.Cache = labels.Cache{Dir: cacheDir(e)}
-	}
-	if l.bgThresh < 0 || l.bgThresh > 1 {
-		return nil, fmt.Errorf("%w: --bg-thresh %v is outside [0, 1]", errUsage, l.bgThresh)
-	}
-	if !(l.refine >= 0) || l.refine > maxRefine {
-		return nil, fmt.Errorf("%w: --refine %v is outside [0, %v] (patch widths)", errUsage, l.refine, maxRefine)
 	}
 	if l.embeddings != "" {
 		f, err := labels.ReadEmbeddingFile(l.embeddings)
@@ -216,7 +212,9 @@ func runCmd(ctx context.Context, e *env, args []string) error {
 	if !isLive {
 		// Opened before the model so that a mistyped lone path fails at
 		// once; a missing one among others is reported in its turn.
-		if src, err = capture.OpenFiles(paths, capture.FilesOptions{Loop: *loop}); err != nil {
+		if src, err = capture.OpenFiles(paths, capture.FilesOptions{Loop: *loop, Warn: func(msg string) {
+			fmt.Fprintf(e.stderr, "groupvit: warning: %s\n", displayText(msg))
+		}}); err != nil {
 			return err
 		}
 		defer src.Close()
@@ -266,10 +264,17 @@ func runCmd(ctx context.Context, e *env, args []string) error {
 	fmt.Fprintf(e.stderr, "groupvit: %s on %s, labels %s, background threshold %g%s\n", m.engine.Name(), m.name,
 		joinQuoted(names), bg, from)
 	if isLive {
-		return runLive(ctx, e, &live, paths, *loop, *out, seg, lf.template(), *alpha)
+		return runLive(ctx, e, &live, paths, *loop, *out, seg, lf.template(), *alpha, engineInfo(m.engine))
 	}
+	return runFiles(ctx, e, src, &liveSegmenter{s: seg}, renderWith(*alpha),
+		output.FileSinkOptions{Engine: engineInfo(m.engine)}, *out, lf.template(), textTime)
+}
 
-	return runFiles(ctx, e, src, seg, *out, lf.template(), *alpha, textTime)
+// renderWith draws file mode's overlays at the given opacity.
+func renderWith(alpha float64) pipeline.RenderFunc {
+	return func(img *image.RGBA, s *labels.Segmentation) (*image.RGBA, error) {
+		return overlay.Render(img, s, overlay.Options{Alpha: alpha})
+	}
 }
 
 // runFiles segments every input in file mode on the concurrent pipeline
@@ -277,21 +282,20 @@ func runCmd(ctx context.Context, e *env, args []string) error {
 // next image, inference on this one, drawing the one before and writing
 // the one before that overlap, so a run goes at the pace of its slowest
 // stage, the engine, instead of the sum of all of them. An input that fails
-// is reported by name and the others go on.
-func runFiles(ctx context.Context, e *env, src capture.Source, seg *segment.Segmenter, out, template string,
-	alpha float64, textTime time.Duration) error {
-	sink, err := output.NewFileSink(out, output.FileSinkOptions{})
+// (unreadable, not segmented, not written) is reported once by name, on
+// stderr and in the summary, and the others go on.
+func runFiles(ctx context.Context, e *env, src capture.Source, seg pipeline.Segmenter, render pipeline.RenderFunc,
+	sinkOpts output.FileSinkOptions, out, template string, textTime time.Duration) error {
+	sink, err := output.NewFileSink(out, sinkOpts)
 	if err != nil {
 		src.Close()
 		return err
 	}
 	fs := &fileModeSink{FileSink: sink, stderr: e.stderr, textTime: textTime}
-	p := pipeline.New(src, &liveSegmenter{s: seg}, pipeline.Options{
-		Template: template,
-		Logger:   slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
-		Render: func(img *image.RGBA, s *labels.Segmentation) (*image.RGBA, error) {
-			return overlay.Render(img, s, overlay.Options{Alpha: alpha})
-		},
+	p := pipeline.New(src, seg, pipeline.Options{
+		Template:   template,
+		Logger:     slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		Render:     render,
 		FrameError: fs.fail,
 	})
 	runErr := p.Run(ctx, fs) // closes src and the sink
@@ -330,28 +334,31 @@ func (s *fileModeSink) Write(ctx context.Context, r output.Result) error {
 	if err := s.FileSink.Write(ctx, r); err != nil {
 		// FileSink.Write has recorded the failure in the summary; the
 		// pipeline hands it to fail, which reports it.
-		return &writeError{err}
+		return &sinkWriteError{err}
 	}
 	s.done.Add(1)
 	return nil
 }
 
-// writeError is a failure FileSink.Write already recorded.
-type writeError struct{ error }
+// sinkWriteError marks an error from FileSink.Write, which has recorded
+// the failure itself.
+type sinkWriteError struct{ err error }
 
-func (e *writeError) Unwrap() error { return e.error }
+func (e *sinkWriteError) Error() string { return e.err.Error() }
+func (e *sinkWriteError) Unwrap() error { return e.err }
 
-// fail reports an input that failed, by name, and records it in the
-// summary unless the sink did.
+// fail reports an input that failed, once: on stderr, by its quoted name
+// (escaped, so a hostile name cannot forge output), and in the summary
+// unless the sink recorded it already.
 func (s *fileModeSink) fail(name string, err error) {
-	var we *writeError
+	var we *sinkWriteError
 	if errors.As(err, &we) {
-		err = we.error
+		err = we.err
 	} else {
 		s.FileSink.Fail(name, err)
 	}
 	s.failed.Add(1)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	fmt.Fprintf(s.stderr, "groupvit: %q: %v\n", name, err)
+	fmt.Fprintf(s.stderr, "groupvit: %s: %s\n", strconv.QuoteToGraphic(name), displayText(err.Error()))
 }
