@@ -6,16 +6,9 @@ import (
 	"unicode"
 )
 
-// displayName is a file name as printed on stderr: as is when every rune
-// is printable, else quoted (strconv.QuoteToGraphic), so that a name
-// holding a newline cannot forge a line of output and one holding an ANSI
-// escape cannot drive the terminal.
-func displayName(name string) string {
-	if strings.IndexFunc(name, notGraphic) < 0 {
-		return name
-	}
-	return strconv.QuoteToGraphic(name)
-}
+// File names on stderr are always quoted with strconv.QuoteToGraphic (file
+// mode's fail), so that a name holding a newline cannot forge a line of
+// output and one holding an ANSI escape cannot drive the terminal.
 
 // displayText escapes the non-printable runes of a message that may carry
 // a file name or other outside text (an error from the OS or a decoder),
