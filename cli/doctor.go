@@ -3,7 +3,6 @@ package cli
 import (
 	"bufio"
 	"context"
-	"debug/elf"
 	"errors"
 	"fmt"
 	"os"
@@ -15,7 +14,9 @@ import (
 
 	"github.com/groupvit-edge/groupvit-edge/capture"
 	"github.com/groupvit-edge/groupvit-edge/export"
+	"github.com/groupvit-edge/groupvit-edge/infer/litert"
 	"github.com/groupvit-edge/groupvit-edge/infer/tflite"
+	"github.com/groupvit-edge/groupvit-edge/internal/elfarch"
 	"github.com/groupvit-edge/groupvit-edge/models"
 	tfl "github.com/groupvit-edge/groupvit-edge/tflite"
 )
@@ -51,35 +52,58 @@ type doctorCheck struct {
 // runtime library and cameras are reached through functions for the same
 // reason (dlopen and V4L2 ioctls need the real thing).
 type doctorSystem struct {
-	root        string
-	goarch      string
-	openRuntime func(path string) (loaded, version string, err error)
-	cameras     func() ([]capture.CameraInfo, error)
+	root     string
+	goarch   string
+	runtimes []doctorRuntime
+	cameras  func() ([]capture.CameraInfo, error)
+}
+
+// doctorRuntime is one runtime library binding: LiteRT, the default, and
+// the classic TFLite C API.
+type doctorRuntime struct {
+	name     string // the --runtime value
+	flag     string // its library flag, e.g. --litert-lib
+	env      string // its environment variable
+	make     string // the make target that fetches it
+	notFound error  // wrapped by open's error when nothing was found
+	open     func(path string) (loaded, version string, err error)
 }
 
 func realDoctorSystem() doctorSystem {
 	return doctorSystem{
 		root:   "/",
 		goarch: runtime.GOARCH,
-		openRuntime: func(path string) (string, string, error) {
-			lib, err := tflite.Open(path)
-			if err != nil {
-				return "", "", err
-			}
-			return lib.Path(), lib.Version(), nil
+		runtimes: []doctorRuntime{
+			{name: "litert", flag: "--litert-lib", env: litert.EnvLibrary, make: "make litert-lib", notFound: litert.ErrLibraryNotFound,
+				open: func(path string) (string, string, error) {
+					lib, err := litert.Open(path)
+					if err != nil {
+						return "", "", err
+					}
+					return lib.Path(), lib.Version(), nil
+				}},
+			{name: "tflite", flag: "--tflite-lib", env: tflite.EnvLibrary, make: "make tflite-lib", notFound: tflite.ErrLibraryNotFound,
+				open: func(path string) (string, string, error) {
+					lib, err := tflite.Open(path)
+					if err != nil {
+						return "", "", err
+					}
+					return lib.Path(), lib.Version(), nil
+				}},
 		},
 		cameras: capture.ListCameras,
 	}
 }
 
 func doctorCmd(_ context.Context, e *env, args []string) error {
-	fs := newFlags(e, "doctor", "[--model FILE.tflite|DIR] [--tflite-lib PATH]")
+	fs := newFlags(e, "doctor", "[--model FILE.tflite|DIR] [--litert-lib PATH] [--tflite-lib PATH]")
 	model := fs.String("model", "", "the model to check (a .tflite file or a checkpoint folder; empty: the embedded default)")
-	lib := fs.String("tflite-lib", "", "`PATH` of libtensorflowlite_c.so to check (default: where run looks)")
+	liteLib := fs.String("litert-lib", "", "`PATH` of libLiteRt.so to check (default: where run looks)")
+	tfLib := fs.String("tflite-lib", "", "`PATH` of libtensorflowlite_c.so to check (default: where run looks)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	checks := realDoctorSystem().run(*model, *lib)
+	checks := realDoctorSystem().run(*model, map[string]string{"litert": *liteLib, "tflite": *tfLib})
 	return writeDoctor(e, checks)
 }
 
@@ -104,66 +128,63 @@ func writeDoctor(e *env, checks []doctorCheck) error {
 	return nil
 }
 
-func (s doctorSystem) run(model, lib string) []doctorCheck {
-	return []doctorCheck{
-		s.runtimeCheck(lib),
+// run makes every check; libs are the library paths given per runtime.
+func (s doctorSystem) run(model string, libs map[string]string) []doctorCheck {
+	var checks []doctorCheck
+	found := false
+	for _, r := range s.runtimes {
+		c := s.runtimeCheck(r, libs[r.name])
+		found = found || c.status == doctorOK
+		checks = append(checks, c)
+	}
+	if found {
+		// One runtime is enough: the other's absence is not a problem.
+		for i := range checks {
+			if checks[i].status == doctorMissing {
+				checks[i].fix = ""
+			}
+		}
+	}
+	return append(checks,
 		s.cpuCheck(),
 		s.gpuCheck(),
 		s.cameraCheck(),
 		s.modelCheck(model),
 		s.memoryCheck(),
-	}
+	)
 }
 
 func (s doctorSystem) path(p string) string { return filepath.Join(s.root, p) }
 
 // ---- runtime library ----
 
-// elfArch maps an ELF machine to GOARCH.
-var elfArch = map[elf.Machine]string{elf.EM_X86_64: "amd64", elf.EM_AARCH64: "arm64", elf.EM_ARM: "arm", elf.EM_386: "386", elf.EM_RISCV: "riscv64"}
-
-// libraryArch reads the architecture a shared library was built for from
-// its ELF header (e_machine): dlopen of a library for another architecture
-// only says "wrong ELF class" or "cannot open", which does not say which.
-func libraryArch(path string) (string, error) {
-	f, err := elf.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	if a, ok := elfArch[f.Machine]; ok {
-		return a, nil
-	}
-	return f.Machine.String(), nil
-}
-
-func (s doctorSystem) runtimeCheck(lib string) doctorCheck {
-	c := doctorCheck{name: "runtime"}
-	fix := "make litert-lib or make tflite-lib (on the board, or fetch the " + s.goarch +
-		" library elsewhere and copy it), then pass --tflite-lib PATH or set " + tflite.EnvLibrary + "; without it, run uses the pure-Go engine (--engine auto or native)"
+func (s doctorSystem) runtimeCheck(r doctorRuntime, lib string) doctorCheck {
+	c := doctorCheck{name: r.name}
 	if lib != "" {
 		file := lib
 		if !filepath.IsAbs(file) && s.root != "/" {
 			file = s.path(file)
 		}
-		if arch, err := libraryArch(file); err == nil && arch != s.goarch {
-			c.status, c.found = doctorBroken, fmt.Sprintf("%s is built for %s, this binary is %s", lib, arch, s.goarch)
+		if err := elfarch.CheckFor(file, s.goarch); errors.Is(err, elfarch.ErrWrongArch) {
+			c.status, c.found = doctorBroken, err.Error()
 			c.fix = "use the " + s.goarch + " build of the library (docs/deploy.md says where each comes from)"
 			return c
 		}
 	}
-	loaded, version, err := s.openRuntime(lib)
+	loaded, version, err := r.open(lib)
 	if err != nil {
-		c.status, c.found, c.fix = doctorMissing, fmt.Sprintf("TFLite C library: %v", err), fix
-		if lib != "" && !errors.Is(err, tflite.ErrLibraryNotFound) {
+		c.status, c.found = doctorMissing, err.Error()
+		c.fix = fmt.Sprintf("%s (on the board, or fetch the %s library elsewhere and copy it), then pass %s PATH or set %s; "+
+			"without a runtime library, run uses the pure-Go engine (--engine auto or native)", r.make, s.goarch, r.flag, r.env)
+		if lib != "" && !errors.Is(err, r.notFound) {
 			c.status = doctorBroken
 		}
 		return c
 	}
 	c.status = doctorOK
-	c.found = fmt.Sprintf("TFLite %s at %s", version, loaded)
-	if arch, err := libraryArch(loaded); err == nil {
-		c.found += fmt.Sprintf(" (ELF %s)", arch)
+	c.found = fmt.Sprintf("%s %s at %s", r.name, version, loaded)
+	if err := elfarch.CheckFor(loaded, s.goarch); err == nil {
+		c.found += fmt.Sprintf(" (ELF for %s)", s.goarch)
 	}
 	return c
 }
@@ -277,7 +298,7 @@ func (s doctorSystem) gpuCheck() doctorCheck {
 		c.status = doctorOK
 	default:
 		c.status = doctorMissing
-		c.fix = "the CPU path needs no GPU. For --delegate gpu: Raspberry Pi 5: sudo apt install mesa-vulkan-drivers libvulkan1 (Mesa's V3DV); " +
+		c.fix = "the CPU path needs no GPU. For --accelerator gpu: Raspberry Pi 5: sudo apt install mesa-vulkan-drivers libvulkan1 (Mesa's V3DV); " +
 			"Jetson Orin: the Vulkan driver comes with JetPack (nvidia-l4t-3d-core), plus libvulkan1; the user needs the video/render groups"
 	}
 	if len(parts) == 0 {

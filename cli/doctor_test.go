@@ -4,13 +4,13 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/groupvit-edge/groupvit-edge/capture"
-	"github.com/groupvit-edge/groupvit-edge/infer/tflite"
 )
 
 // fakeELF writes the 64-byte header of a little-endian 64-bit shared
@@ -60,11 +60,26 @@ Revision	: d04170
 Model		: Raspberry Pi 5 Model B Rev 1.0
 `
 
-func doctorOutput(t *testing.T, s doctorSystem, model, lib string) (string, error) {
+func doctorOutput(t *testing.T, s doctorSystem, model string, libs map[string]string) (string, error) {
 	t.Helper()
 	var out bytes.Buffer
-	err := writeDoctor(&env{stdout: &out, stderr: &out}, s.run(model, lib))
+	err := writeDoctor(&env{stdout: &out, stderr: &out}, s.run(model, libs))
 	return out.String(), err
+}
+
+var errNoLib = errors.New("no library here")
+
+// fakeRuntime finds the library at loaded, or fails with err (wrapping its
+// not-found error).
+func fakeRuntime(name, loaded, version string, err error) doctorRuntime {
+	notFound := errors.New(name + " not found")
+	return doctorRuntime{name: name, flag: "--" + name + "-lib", env: "ENV_" + name, make: "make " + name + "-lib", notFound: notFound,
+		open: func(string) (string, string, error) {
+			if err != nil {
+				return "", "", fmt.Errorf("%w: %w", notFound, err)
+			}
+			return loaded, version, nil
+		}}
 }
 
 // A Raspberry Pi 5 with everything in place: every check passes.
@@ -81,17 +96,19 @@ func TestDoctorOnAPi5WithEverything(t *testing.T) {
 	lib := filepath.Join(root, "opt/litert/libtensorflowlite_c.so")
 	fakeELF(t, lib, 183)
 	s := doctorSystem{root: root, goarch: "arm64",
-		openRuntime: func(string) (string, string, error) { return lib, "2.17.1", nil },
+		runtimes: []doctorRuntime{fakeRuntime("litert", lib, "2.3.0", nil), fakeRuntime("tflite", "", "", errNoLib)},
 		cameras: func() ([]capture.CameraInfo, error) {
 			return []capture.CameraInfo{{Path: "/dev/video0", Name: "USB Camera", Formats: []capture.CameraFormat{
 				{FourCC: capture.FourCC('M' | 'J'<<8 | 'P'<<16 | 'G'<<24), Sizes: []capture.CameraSize{{Width: 640, Height: 480}, {Width: 1280, Height: 720}}}}}}, nil
 		}}
-	out, err := doctorOutput(t, s, "", "")
+	out, err := doctorOutput(t, s, "", nil)
 	if err != nil {
 		t.Fatalf("doctor failed on a complete Pi 5: %v\n%s", err, out)
 	}
 	for _, want := range []string{
-		"runtime  ok       TFLite 2.17.1 at " + lib + " (ELF arm64)\n",
+		"litert   ok       litert 2.3.0 at " + lib + " (ELF for arm64)\n",
+		// one runtime is enough: the other is listed, without a fix
+		"tflite   missing  tflite not found: ",
 		"cpu      ok       Raspberry Pi 5 Model B Rev 1.0, 4 cores; has NEON, int8 dot products (DOTPROD), fp16 arithmetic; lacks int8 matrix multiply (I8MM), SVE\n",
 		"gpu      ok       Vulkan drivers /usr/share/vulkan/icd.d/broadcom_icd.aarch64.json; software Vulkan (CPU) /usr/share/vulkan/icd.d/lvp_icd.aarch64.json; devices /dev/dri/renderD128; loader /usr/lib/aarch64-linux-gnu/libvulkan.so.1\n",
 		`camera   ok       /dev/video0 "USB Camera" (MJPG up to 1280x720)` + "\n",
@@ -117,21 +134,21 @@ func TestDoctorOnABareBoard(t *testing.T) {
 		"proc/meminfo": "MemTotal: 1000000 kB\nMemAvailable: 300000 kB\n",
 	})
 	s := doctorSystem{root: root, goarch: "arm64",
-		openRuntime: func(string) (string, string, error) {
-			return "", "", errors.Join(tflite.ErrLibraryNotFound, errors.New("searched the cache"))
-		},
-		cameras: func() ([]capture.CameraInfo, error) { return nil, nil }}
-	out, err := doctorOutput(t, s, "", "")
+		runtimes: []doctorRuntime{fakeRuntime("litert", "", "", errNoLib), fakeRuntime("tflite", "", "", errNoLib)},
+		cameras:  func() ([]capture.CameraInfo, error) { return nil, nil }}
+	out, err := doctorOutput(t, s, "", nil)
 	if err != nil {
 		t.Fatalf("missing optional parts should not fail doctor: %v\n%s", err, out)
 	}
 	for _, want := range []string{
-		"runtime  missing  TFLite C library: ",
-		"fix: make litert-lib or make tflite-lib",
+		"litert   missing  litert not found: no library here",
+		"fix: make litert-lib (on the board, or fetch the arm64 library elsewhere and copy it), then pass --litert-lib PATH",
+		"tflite   missing  tflite not found: no library here",
+		"fix: make tflite-lib (on the board",
 		"cpu      ok       Some Board, 1 cores; has NEON; lacks int8 dot products",
 		"note: no int8 dot products",
 		"gpu      missing  no Vulkan driver, no GPU device node\n",
-		"fix: the CPU path needs no GPU. For --delegate gpu: Raspberry Pi 5: sudo apt install mesa-vulkan-drivers",
+		"fix: the CPU path needs no GPU. For --accelerator gpu: Raspberry Pi 5: sudo apt install mesa-vulkan-drivers",
 		"camera   missing  no V4L2 capture device (/dev/video*)\n",
 		"rpicam-vid --codec mjpeg -o - | groupvit run --input -",
 		"memory   missing  0.3 GiB available of 1.0 GiB\n",
@@ -153,13 +170,15 @@ func TestDoctorFindsBrokenParts(t *testing.T) {
 	lib := filepath.Join(root, "libtensorflowlite_c.so")
 	fakeELF(t, lib, 62) // x86-64, on an arm64 board
 	opened := false
+	tfl := fakeRuntime("tflite", "", "", errNoLib)
+	tfl.open = func(string) (string, string, error) {
+		opened = true
+		return "", "", errors.New("dlopen: wrong ELF class")
+	}
 	s := doctorSystem{root: root, goarch: "arm64",
-		openRuntime: func(string) (string, string, error) {
-			opened = true
-			return "", "", errors.New("dlopen: wrong ELF class")
-		},
-		cameras: func() ([]capture.CameraInfo, error) { return nil, nil }}
-	out, err := doctorOutput(t, s, filepath.Join(root, "model.tflite"), lib)
+		runtimes: []doctorRuntime{fakeRuntime("litert", "", "", errNoLib), tfl},
+		cameras:  func() ([]capture.CameraInfo, error) { return nil, nil }}
+	out, err := doctorOutput(t, s, filepath.Join(root, "model.tflite"), map[string]string{"tflite": lib})
 	if err == nil || !strings.Contains(err.Error(), "2 check(s)") {
 		t.Errorf("doctor error %v, want 2 broken checks\n%s", err, out)
 	}
@@ -167,7 +186,7 @@ func TestDoctorFindsBrokenParts(t *testing.T) {
 		t.Error("a library for another architecture was passed to dlopen")
 	}
 	for _, want := range []string{
-		"runtime  broken   " + lib + " is built for amd64, this binary is arm64\n",
+		"tflite   broken   shared library built for another architecture: " + lib + " is for x86_64",
 		"fix: use the arm64 build of the library",
 		"model    broken   " + filepath.Join(root, "model.tflite") + ": ",
 		"fix: convert a checkpoint with groupvit export",

@@ -29,10 +29,12 @@ var goMachine = map[string]elf.Machine{
 // that is not ELF at all is an error too; a missing file is left to the
 // caller's own search (Check returns the *fs.PathError unchanged).
 func Check(path string) error {
-	return check(path, runtime.GOARCH)
+	return CheckFor(path, runtime.GOARCH)
 }
 
-func check(path, goarch string) error {
+// CheckFor is Check for a program built for goarch: groupvit doctor's
+// tests check a board's libraries from another machine.
+func CheckFor(path, goarch string) error {
 	f, err := elf.Open(path)
 	if err != nil {
 		var fe *elf.FormatError

@@ -35,24 +35,24 @@ func TestCheck(t *testing.T) {
 	x86 := write(t, "libx86.so", elfHeader(62))  // EM_X86_64
 	text := write(t, "notelf.so", []byte("just some text, not a library"))
 
-	if err := check(arm, "arm64"); err != nil {
+	if err := CheckFor(arm, "arm64"); err != nil {
 		t.Errorf("aarch64 library on arm64: %v", err)
 	}
-	if err := check(x86, "amd64"); err != nil {
+	if err := CheckFor(x86, "amd64"); err != nil {
 		t.Errorf("x86_64 library on amd64: %v", err)
 	}
-	err := check(arm, "amd64")
+	err := CheckFor(arm, "amd64")
 	if !errors.Is(err, ErrWrongArch) || !strings.Contains(err.Error(), "aarch64") || !strings.Contains(err.Error(), "amd64") {
 		t.Errorf("aarch64 library on amd64: got %v, want an error naming both architectures", err)
 	}
-	err = check(x86, "arm64")
+	err = CheckFor(x86, "arm64")
 	if !errors.Is(err, ErrWrongArch) || !strings.Contains(err.Error(), "x86_64") {
 		t.Errorf("x86_64 library on arm64: got %v", err)
 	}
-	if err := check(text, "amd64"); err == nil || !strings.Contains(err.Error(), "not an ELF") {
+	if err := CheckFor(text, "amd64"); err == nil || !strings.Contains(err.Error(), "not an ELF") {
 		t.Errorf("text file: got %v, want 'not an ELF'", err)
 	}
-	if err := check(filepath.Join(t.TempDir(), "absent.so"), "amd64"); !errors.Is(err, os.ErrNotExist) {
+	if err := CheckFor(filepath.Join(t.TempDir(), "absent.so"), "amd64"); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("absent file: got %v, want os.ErrNotExist", err)
 	}
 }
