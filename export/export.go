@@ -41,21 +41,21 @@ const manifestFormat = "groupvit-edge/tflite/v1"
 
 // Manifest describes an exported file; it is stored as JSON metadata.
 type Manifest struct {
-	Format        string     `json:"format"`
-	ModelID       string     `json:"model_id"`
-	Precision     Precision  `json:"precision"`
-	InputSize     [2]int     `json:"input_size"` // width, height in pixels
-	PatchSize     int        `json:"patch_size"`
-	Grid          [2]int     `json:"grid"` // patch rows, columns
-	Groups        int        `json:"groups"`
-	EmbedDim      int        `json:"embed_dim"`
-	ContextLength int        `json:"context_length"`
+	Format        string    `json:"format"`
+	ModelID       string    `json:"model_id"`
+	Precision     Precision `json:"precision"`
+	InputSize     [2]int    `json:"input_size"` // width, height in pixels
+	PatchSize     int       `json:"patch_size"`
+	Grid          [2]int    `json:"grid"` // patch rows, columns
+	Groups        int       `json:"groups"`
+	EmbedDim      int       `json:"embed_dim"`
+	ContextLength int       `json:"context_length"`
 	// TextPooling says where the text graph reads the sentence: "argmax"
 	// (the largest input id: transformers' rule for the legacy
 	// eos_token_id 2 of the released checkpoints) or "eos" (the first
 	// eos_token_id of the config). Files from before it was recorded have
 	// "" and pool at the largest id.
-	TextPooling string `json:"text_pooling,omitempty"`
+	TextPooling   string     `json:"text_pooling,omitempty"`
 	LogitScaleRaw float32    `json:"logit_scale_raw"`
 	Template      string     `json:"template"`
 	Mean          [3]float64 `json:"mean"`
