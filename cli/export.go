@@ -35,7 +35,7 @@ func exportCmd(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
-	src, name, err := loadExportSource(*ckDir)
+	src, name, err := loadExportSource(e, *ckDir)
 	if err != nil {
 		return err
 	}
@@ -76,7 +76,7 @@ func exportCmd(ctx context.Context, e *env, args []string) error {
 }
 
 // loadExportSource reads a checkpoint folder, or the embedded default.
-func loadExportSource(dir string) (export.Source, string, error) {
+func loadExportSource(e *env, dir string) (export.Source, string, error) {
 	var ck *models.Checkpoint
 	var vocab, merges []byte
 	var err error
@@ -85,7 +85,7 @@ func loadExportSource(dir string) (export.Source, string, error) {
 		name = "embedded default model"
 		ck, vocab, merges, err = models.LoadDefault()
 	} else {
-		ck, err = models.LoadCheckpoint(dir)
+		ck, err = loadCheckpoint(e.stderr, dir)
 		if err == nil {
 			vocab, err = os.ReadFile(ck.VocabPath)
 		}

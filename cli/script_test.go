@@ -60,6 +60,8 @@ func TestScripts(t *testing.T) {
 			"maskeq":      maskEqualsNPY,
 			"npy2png":     npyToPNG,
 			"mjpegframes": mjpegFrames,
+			"legacyckpt":  legacyCheckpoint,
+			"embclose":    embeddingsClose,
 		},
 	})
 }
