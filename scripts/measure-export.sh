@@ -1,0 +1,28 @@
+#!/bin/sh
+# Time and peak memory of converting the released checkpoint, measured on
+# its architecture (gcc-yfcc) with random weights in the 2022 layout the hub
+# folder has: init-model --layout 2022, then export at fp32/fp16/int8 and at
+# 224/448 px, each under /usr/bin/time -v. Usage:
+#   scripts/measure-export.sh [BINARY] [WORKDIR]
+# Prints one line per step: seconds (wall), peak RSS (MB), file size (MB).
+set -eu
+bin=${1:-./groupvit}
+work=${2:-$(mktemp -d)}
+mkdir -p "$work"
+ck="$work/groupvit-gcc-yfcc-2022"
+step() {
+	name=$1
+	shift
+	/usr/bin/time -v "$@" 2>"$work/$name.time" >/dev/null || { cat "$work/$name.time" >&2; exit 1; }
+	wall=$(sed -n 's/.*Elapsed (wall clock) time (h:mm:ss or m:ss): //p' "$work/$name.time")
+	rss=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$work/$name.time")
+	printf '%-14s wall %8s  peak RSS %6d MB\n' "$name" "$wall" $((rss / 1024))
+}
+step init-2022 "$bin" init-model --config gcc-yfcc --layout 2022 --seed 1 --out "$ck"
+du -m "$ck/pytorch_model.bin" | awk '{printf "pytorch_model.bin: %d MB\n", $1}'
+for size in 224 448; do
+	for p in fp32 fp16 int8; do
+		step "export-$p-$size" "$bin" export --checkpoint "$ck" --precision "$p" --size "$size" -o "$work/gcc-yfcc-$p-$size.tflite"
+		du -m "$work/gcc-yfcc-$p-$size.tflite" | awk '{printf "  file: %d MB\n", $1}'
+	done
+done
