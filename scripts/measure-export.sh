@@ -4,7 +4,8 @@
 # folder has: init-model --layout 2022, then export at fp32/fp16/int8 and at
 # 224/448 px, each under /usr/bin/time -v. Usage:
 #   scripts/measure-export.sh [BINARY] [WORKDIR]
-# Prints one line per step: seconds (wall), peak RSS (MB), file size (MB).
+# Prints one line per step: wall time, CPU time (user + system, the fairer
+# number on a shared machine), peak RSS, then the file size.
 set -eu
 bin=${1:-./groupvit}
 work=${2:-$(mktemp -d)}
@@ -16,7 +17,10 @@ step() {
 	/usr/bin/time -v "$@" 2>"$work/$name.time" >/dev/null || { cat "$work/$name.time" >&2; exit 1; }
 	wall=$(sed -n 's/.*Elapsed (wall clock) time (h:mm:ss or m:ss): //p' "$work/$name.time")
 	rss=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$work/$name.time")
-	printf '%-14s wall %8s  peak RSS %6d MB\n' "$name" "$wall" $((rss / 1024))
+	user=$(sed -n 's/.*User time (seconds): //p' "$work/$name.time")
+	sys=$(sed -n 's/.*System time (seconds): //p' "$work/$name.time")
+	cpu=$(echo "$user $sys" | awk '{printf "%.1f", $1 + $2}')
+	printf '%-16s wall %8s  CPU %6ss  peak RSS %6d MB\n' "$name" "$wall" "$cpu" $((rss / 1024))
 }
 step init-2022 "$bin" init-model --config gcc-yfcc --layout 2022 --seed 1 --out "$ck"
 du -m "$ck/pytorch_model.bin" | awk '{printf "pytorch_model.bin: %d MB\n", $1}'

@@ -57,7 +57,15 @@ func loadFixture(t *testing.T) *setup {
 
 func (f *setup) open(t *testing.T, p export.Precision, delegate string, threads int) *Engine {
 	t.Helper()
-	mod, err := export.Build(f.src, export.Options{Precision: p, Ranges: f.ranges})
+	e, _ := openExport(t, f.src, export.Options{Precision: p, Ranges: f.ranges}, delegate, threads)
+	return e
+}
+
+// openExport exports src and opens the file on the runtime (closed when
+// the test ends), with its manifest.
+func openExport(t *testing.T, src export.Source, opt export.Options, delegate string, threads int) (*Engine, *export.Manifest) {
+	t.Helper()
+	mod, err := export.Build(src, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,10 +79,10 @@ func (f *setup) open(t *testing.T, p export.Precision, delegate string, threads 
 	}
 	e, err := Open(data, man, Options{Delegate: delegate, Threads: threads})
 	if err != nil {
-		t.Fatalf("%s/%s: %v", p, delegate, err)
+		t.Fatalf("%s/%s: %v", opt.Precision, delegate, err)
 	}
 	t.Cleanup(func() { e.Close() })
-	return e
+	return e, man
 }
 
 func maxErr(got []float32, want []float32) float64 {
@@ -305,28 +313,12 @@ func TestTextPoolingRulesInTFLite(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		mod, err := export.Build(export.Source{Model: m, Config: cfg, Vocab: []byte("{}"), Merges: []byte("#version: 0.2\n")},
-			export.Options{Precision: export.FP32})
-		if err != nil {
-			t.Fatal(err)
-		}
-		data, err := mod.Marshal()
-		if err != nil {
-			t.Fatal(err)
-		}
-		man, err := export.ReadManifest(mod)
-		if err != nil {
-			t.Fatal(err)
-		}
+		e, man := openExport(t, export.Source{Model: m, Config: cfg, Vocab: []byte("{}"), Merges: []byte("#version: 0.2\n")},
+			export.Options{Precision: export.FP32}, "none", 1)
 		if want := map[bool]string{true: "argmax", false: "eos"}[eos == models.LegacyEOSTokenID]; man.TextPooling != want {
 			t.Errorf("eos %d: manifest text_pooling %q, want %q", eos, man.TextPooling, want)
 		}
-		e, err := Open(data, man, Options{Delegate: "none", Threads: 1})
-		if err != nil {
-			t.Fatal(err)
-		}
 		tfl, err := e.EncodeText(ctx, [][]int32{row})
-		e.Close()
 		if err != nil {
 			t.Fatal(err)
 		}
