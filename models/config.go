@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"regexp"
 	"slices"
 	"strings"
 )
@@ -233,8 +234,9 @@ func ReadConfigFile(path string) (Config, error) {
 //
 // Configs written by transformers 4.21 (the released nvidia/groupvit-*
 // folders) carry text_config_dict / vision_config_dict beside the
-// text_config / vision_config dumps. Transformers 4.21 built the sub-configs
-// from the dicts alone (a null dict meant the class defaults, so the dumps
+// text_config / vision_config dumps. Transformers 4.21 (whose GroupViTConfig
+// followed CLIPConfig's pattern of the time) built the sub-configs from the
+// dicts alone (a null dict meant the class defaults, so the dumps
 // were never read back); since the rewrite of GroupViTConfig.__init__ the
 // dumps are the base and a dict that is not null, completed with the
 // current class defaults, overrides every field of its dump. ParseConfig
@@ -461,11 +463,25 @@ func (c Config) EncodeJSON() ([]byte, error) {
 		Refine:                    c.Refine,
 		CropNames:                 c.CropNames,
 	}
+	return encodeIndented(out)
+}
+
+// encodeIndented renders v as indented JSON with Python's float spelling.
+func encodeIndented(v any) ([]byte, error) {
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
 	enc.SetIndent("", "  ")
-	if err := enc.Encode(out); err != nil {
+	if err := enc.Encode(v); err != nil {
 		return nil, err
 	}
-	return b.Bytes(), nil
+	return pythonFloats(b.Bytes()), nil
 }
+
+// floatKeys are the config keys whose values transformers types as float.
+// Since transformers 5 validates config fields strictly, "initializer_factor":
+// 1 (Go's spelling of 1.0) is refused where Python's json wrote 1.0.
+var floatKeys = regexp.MustCompile(`("(?:initializer_factor|initializer_range|dropout|attention_dropout|assign_eps|layer_norm_eps|logit_scale_init_value|diversity_penalty|length_penalty|repetition_penalty|temperature|top_p|typical_p)": -?[0-9]+)(,?\n)`)
+
+// pythonFloats writes the integral values of floatKeys as Python does
+// (1.0, not 1) in indented JSON, one key per line.
+func pythonFloats(b []byte) []byte { return floatKeys.ReplaceAll(b, []byte("$1.0$2")) }

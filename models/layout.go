@@ -1,7 +1,6 @@
 package models
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -127,11 +126,5 @@ func (c Config) EncodeJSON2022() ([]byte, error) {
 	if c.CropNames {
 		out["groupvit_edge_crop_names"] = true
 	}
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(out); err != nil { // map keys come out sorted, as transformers sorts them
-		return nil, err
-	}
-	return b.Bytes(), nil
+	return encodeIndented(out) // map keys come out sorted, as transformers sorts them
 }

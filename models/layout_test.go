@@ -204,3 +204,25 @@ func TestCheckVocabPoolingRules(t *testing.T) {
 	current := mustPreset(t, "tiny")
 	wantErr(t, checkVocab(current, swapped), "<|startoftext|> has id 3", "bos_token_id is 49406")
 }
+
+// Transformers 5 validates config fields by type: its float fields must be
+// written as Python writes them (1.0), or the folder does not load there.
+func TestConfigFloatsArePythonFloats(t *testing.T) {
+	cfg := Legacy2022(mustPreset(t, "tiny"))
+	cfg.LogitScaleInitValue = 3
+	for name, encode := range map[string]func() ([]byte, error){"current": cfg.EncodeJSON, "2022": cfg.EncodeJSON2022} {
+		b, err := encode()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range []string{`"initializer_factor": 1.0,`, `"assign_eps": 1.0,`, `"dropout": 0.0,`, `"logit_scale_init_value": 3.0,`, `"layer_norm_eps": 0.00001,`, `"vocab_size": 49408`} {
+			if !bytes.Contains(b, []byte(want)) {
+				t.Errorf("%s config.json lacks %s", name, want)
+			}
+		}
+		got, err := ParseConfig(b)
+		if err != nil || !reflect.DeepEqual(got, cfg) {
+			t.Errorf("%s config.json reads back as %+v, %v", name, got, err)
+		}
+	}
+}
