@@ -35,7 +35,7 @@ func exportCmd(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
-	src, name, err := loadExportSource(*ckDir)
+	src, name, err := loadExportSource(e, *ckDir)
 	if err != nil {
 		return err
 	}
@@ -50,7 +50,7 @@ func exportCmd(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 		bar.start("calibrating int8 ranges", len(imgs))
-		opt.Ranges, err = export.Calibrate(src.Model, imgs, *size, nil, func(done, _ int) { bar.set(done) })
+		opt.Ranges, err = calibrate(ctx, src.Model, imgs, *size, func(done, _ int) { bar.set(done) })
 		bar.done()
 		if err != nil {
 			return err
@@ -76,7 +76,7 @@ func exportCmd(ctx context.Context, e *env, args []string) error {
 }
 
 // loadExportSource reads a checkpoint folder, or the embedded default.
-func loadExportSource(dir string) (export.Source, string, error) {
+func loadExportSource(e *env, dir string) (export.Source, string, error) {
 	var ck *models.Checkpoint
 	var vocab, merges []byte
 	var err error
@@ -85,7 +85,7 @@ func loadExportSource(dir string) (export.Source, string, error) {
 		name = "embedded default model"
 		ck, vocab, merges, err = models.LoadDefault()
 	} else {
-		ck, err = models.LoadCheckpoint(dir)
+		ck, err = loadCheckpoint(e.stderr, dir)
 		if err == nil {
 			vocab, err = os.ReadFile(ck.VocabPath)
 		}
@@ -101,6 +101,31 @@ func loadExportSource(dir string) (export.Source, string, error) {
 		return export.Source{}, "", fmt.Errorf("model %s: %w", name, err)
 	}
 	return export.Source{Model: m, Config: ck.Config, Vocab: vocab, Merges: merges, ModelID: fingerprint(ck)}, name, nil
+}
+
+// calibrate runs export.Calibrate, which takes minutes for the released
+// model at 448 px, but returns as soon as ctx is done (Ctrl-C), leaving the
+// abandoned work to the exiting process.
+func calibrate(ctx context.Context, m *infer.Model, imgs []image.Image, size int, progress func(done, total int)) (export.Ranges, error) {
+	type result struct {
+		r   export.Ranges
+		err error
+	}
+	out := make(chan result, 1)
+	go func() {
+		r, err := export.Calibrate(m, imgs, size, nil, func(done, total int) {
+			if ctx.Err() == nil { // the bar is gone once interrupted
+				progress(done, total)
+			}
+		})
+		out <- result{r, err}
+	}()
+	select {
+	case <-ctx.Done():
+		return nil, fmt.Errorf("export interrupted during int8 calibration: %w", ctx.Err())
+	case res := <-out:
+		return res.r, res.err
+	}
 }
 
 // calibrationImages reads up to n images from dir, or draws n synthetic

@@ -368,6 +368,16 @@ func (t *tracer) OneHotArgMax(x infer.Value) infer.Value {
 	return t.op(tflite.OpOneHot, &tflite.OneHotOptions{Axis: -1}, tflite.Float32, d, arg.idx, depth, t.scalar(1), t.scalar(0))
 }
 
+// OneHotFirst is EQUAL with the id, CAST to int32 and ARG_MAX (the first
+// 1, or position 0 when there is none), then ONE_HOT.
+func (t *tracer) OneHotFirst(x infer.Value, id int) infer.Value {
+	d := x.Dims()
+	eq := t.op(tflite.OpEqual, nil, tflite.Bool, d, t.use(x), t.tensor("", tflite.Int32, nil, i32bytes([]int32{int32(id)}), nil))
+	hit := t.op(tflite.OpCast, &tflite.CastOptions{InType: tflite.Bool, OutType: tflite.Int32}, tflite.Int32, d, eq.idx)
+	hit.ids = true
+	return t.OneHotArgMax(hit)
+}
+
 func (t *tracer) L2Normalize(x infer.Value) infer.Value {
 	if t.low&LowerL2Norm != 0 {
 		return t.l2NormalizeLowered(x)

@@ -73,6 +73,30 @@ func (f *setup) open(t *testing.T, p export.Precision, runtime, accel string, th
 	return e
 }
 
+// openExport exports src and opens the file on the classic runtime with
+// the given accelerator (closed when the test ends), with its manifest.
+func openExport(t *testing.T, src export.Source, opt export.Options, accel string, threads int) (*Engine, *export.Manifest) {
+	t.Helper()
+	mod, err := export.Build(src, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := mod.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	man, err := export.ReadManifest(mod)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := Open(data, man, Options{Runtime: "tflite", Accelerator: accel, Threads: threads})
+	if err != nil {
+		t.Fatalf("%s/%s: %v", opt.Precision, accel, err)
+	}
+	t.Cleanup(func() { e.Close() })
+	return e, man
+}
+
 func (f *setup) tryOpen(p export.Precision, runtime, accel string, threads int) (*Engine, error) {
 	return f.tryOpenWarn(p, runtime, accel, threads, nil)
 }
@@ -327,4 +351,51 @@ func loadDefault(t *testing.T) defaultSetup {
 		d.ids = append(d.ids, row)
 	}
 	return d
+}
+
+// TestTextPoolingRulesInTFLite: the traced text graph pools where the
+// native engine does under each rule, also where the rules disagree (eos
+// id 320, "a</w>", which the prompt holds twice before <|endoftext|>).
+func TestTextPoolingRulesInTFLite(t *testing.T) {
+	needRuntime(t, "tflite")
+	ck := fixture.Checkpoint(t)
+	ctx := context.Background()
+	row := make([]int32, 77)
+	copy(row, []int32{49406, 320, 1125, 539, 320, 49407})
+	var got [][]float32
+	for _, eos := range []int{models.LegacyEOSTokenID, 49407, 320} {
+		cfg := ck.Config
+		cfg.Text.EOSTokenID = eos
+		m, err := infer.ModelFromWeights(cfg, ck.Weights)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e, man := openExport(t, export.Source{Model: m, Config: cfg, Vocab: []byte("{}"), Merges: []byte("#version: 0.2\n")},
+			export.Options{Precision: export.FP32}, "none", 1)
+		if want := map[bool]string{true: "argmax", false: "eos"}[eos == models.LegacyEOSTokenID]; man.TextPooling != want {
+			t.Errorf("eos %d: manifest text_pooling %q, want %q", eos, man.TextPooling, want)
+		}
+		tfl, err := e.EncodeText(ctx, [][]int32{row})
+		if err != nil {
+			t.Fatal(err)
+		}
+		nat, err := infer.NewNative(m, 1, 0, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := nat.EncodeText(ctx, [][]int32{row})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if w := maxErr(tfl.Data, want.Data); w > 1e-5 {
+			t.Errorf("eos %d: TFLite text embedding differs from native by %.3g", eos, w)
+		}
+		got = append(got, tfl.Data)
+	}
+	if maxErr(got[0], got[1]) > 1e-5 {
+		t.Errorf("argmax and first-<|endoftext|> pooling disagree on a CLIP row")
+	}
+	if maxErr(got[2], got[1]) < 1e-3 {
+		t.Errorf("pooling at the first 320 gave the <|endoftext|> embedding")
+	}
 }
