@@ -22,9 +22,11 @@ func exportCmd(ctx context.Context, e *env, args []string) error {
 	precision := fs.String("precision", "fp32", "fp32 (exact), fp16 (GPU delegate), or int8 (CPU/XNNPACK, calibrated)")
 	size := fs.Int("size", 0, "input size in pixels the graph is built for (0: the model's own)")
 	out := fs.StringP("output", "o", "", "the .tflite file to write")
-	calib := fs.String("calib", "", "folder of representative images for int8 calibration (default: built-in synthetic scenes)")
+	calib := fs.String("calib", "", "folder of representative images for per-tensor int8 calibration (default: built-in synthetic scenes)")
 	calibN := fs.Int("calib-count", 16, "how many images to calibrate on")
 	template := fs.String("template", "", `prompt template recorded in the file (default "a photo of a {}.")`)
+	var qf quantFlags
+	qf.register(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -43,14 +45,18 @@ func exportCmd(ctx context.Context, e *env, args []string) error {
 		*size = src.Model.Arch.Vision.ImageSize
 	}
 	bar := &progress{w: e.stderr}
-	opt := export.Options{Precision: prec, Size: *size, Template: *template}
-	if prec == export.INT8 {
+	q, err := qf.quant()
+	if err != nil {
+		return err
+	}
+	opt := export.Options{Precision: prec, Size: *size, Template: *template, Quant: q}
+	if prec == export.INT8 && q.NeedsRanges() {
 		imgs, err := calibrationImages(ctx, *calib, *calibN, *size)
 		if err != nil {
 			return err
 		}
 		bar.start("calibrating int8 ranges", len(imgs))
-		opt.Ranges, err = export.Calibrate(src.Model, imgs, *size, nil, func(done, _ int) { bar.set(done) })
+		opt.Ranges, err = export.Calibrate(src.Model, imgs, *size, nil, q.Range, func(done, _ int) { bar.set(done) })
 		bar.done()
 		if err != nil {
 			return err

@@ -72,7 +72,10 @@ type Options struct {
 	Precision Precision
 	Size      int    // input size in pixels (square); 0: the model's own
 	Template  string // prompt template recorded for users of the file
-	// Ranges are the calibrated activation ranges INT8 needs (Calibrate).
+	// Quant is how INT8 quantizes; the zero value means DefaultQuant.
+	Quant Quant
+	// Ranges are the calibrated activation ranges a per-tensor Quant needs
+	// (Calibrate).
 	Ranges Ranges
 }
 
@@ -88,8 +91,12 @@ func Build(src Source, opt Options) (mod *tflite.Model, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("export: %w", err)
 	}
-	if opt.Precision == INT8 && len(opt.Ranges) == 0 {
-		return nil, fmt.Errorf("export: int8 needs calibrated activation ranges")
+	q := opt.Quant
+	if q.Activations == "" {
+		q = DefaultQuant()
+	}
+	if opt.Precision == INT8 && q.NeedsRanges() && len(opt.Ranges) == 0 {
+		return nil, fmt.Errorf("export: int8 with %s activations needs calibrated activation ranges", q.Activations)
 	}
 	// Shape mistakes in the traced code panic (as in the eager engine);
 	// here they become an error naming the export.
@@ -99,7 +106,7 @@ func Build(src Source, opt Options) (mod *tflite.Model, err error) {
 		}
 	}()
 
-	img := newTracer(SigImage, opt.Precision, opt.Ranges)
+	img := newTracer(SigImage, opt.Precision, q, opt.Ranges)
 	img.gpu = opt.Precision == FP16 // the GPU delegate's precision
 	k := v.Channels * v.PatchSize * v.PatchSize
 	patches := img.input(InPatches, tflite.Float32, []int{1, gh * gw, k})
@@ -112,7 +119,7 @@ func Build(src Source, opt Options) (mod *tflite.Model, err error) {
 	img.output(out.ImageEmbed, OutImage)
 	img.output(out.SoftMap, OutSoftMap)
 
-	txt := newTracer(SigText, opt.Precision, opt.Ranges)
+	txt := newTracer(SigText, opt.Precision, q, opt.Ranges)
 	ctxLen := m.Arch.Text.Context
 	ids := txt.input(InInputIDs, tflite.Int32, []int{1, ctxLen})
 	txt.output(m.EncodeText(txt, ids, nil).Embeds, OutTextEmbeds)
