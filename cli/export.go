@@ -50,6 +50,9 @@ func exportCmd(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	opt := export.Options{Precision: prec, Size: *size, Template: *template, Quant: q}
+	if prec == export.INT8 {
+		fmt.Fprintf(e.stderr, "groupvit: %s\n", q)
+	}
 	if prec == export.INT8 && q.NeedsRanges() {
 		imgs, err := calibrationImages(ctx, *calib, *calibN, *size)
 		if err != nil {

@@ -41,9 +41,11 @@ const manifestFormat = "groupvit-edge/tflite/v1"
 
 // Manifest describes an exported file; it is stored as JSON metadata.
 type Manifest struct {
-	Format        string     `json:"format"`
-	ModelID       string     `json:"model_id"`
-	Precision     Precision  `json:"precision"`
+	Format    string    `json:"format"`
+	ModelID   string    `json:"model_id"`
+	Precision Precision `json:"precision"`
+	// Quant describes an int8 file's scheme (Quant.String).
+	Quant         string     `json:"quant,omitempty"`
 	InputSize     [2]int     `json:"input_size"` // width, height in pixels
 	PatchSize     int        `json:"patch_size"`
 	Grid          [2]int     `json:"grid"` // patch rows, columns
@@ -151,6 +153,9 @@ func Build(src Source, opt Options) (mod *tflite.Model, err error) {
 			InInputIDs:    fmt.Sprintf("int32 [1, %d]: CLIP token ids, start and end tokens, zero padded", ctxLen),
 			OutTextEmbeds: "float32 [1, D]: projected text embedding, unit length",
 		},
+	}
+	if opt.Precision == INT8 {
+		man.Quant = q.String()
 	}
 	manJSON, err := json.MarshalIndent(man, "", "  ")
 	if err != nil {

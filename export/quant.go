@@ -23,6 +23,10 @@ type Quant struct {
 	Range RangeMethod
 	// Layers are the layer groups whose Linear layers run in int8.
 	Layers []LayerGroup
+	// KeepFloat keeps in float the Linear layers whose weight name
+	// contains one of these strings, inside the int8 groups: what the
+	// report shows sensitive (e.g. "stages.0.layers.5." or "mlp.fc2").
+	KeepFloat []string
 	// HalfFloats stores the matrices of the layers kept in float as
 	// float16 (half the size) instead of float32.
 	HalfFloats bool
@@ -163,7 +167,11 @@ func (q Quant) String() string {
 	if q.HalfFloats {
 		float = "float16"
 	}
-	return fmt.Sprintf("int8 weights per channel, activations %s, int8 layers [%s], float layers in %s", act, strings.Join(names, ","), float)
+	keep := ""
+	if len(q.KeepFloat) > 0 {
+		keep = " except " + strings.Join(q.KeepFloat, ",")
+	}
+	return fmt.Sprintf("int8 weights per channel, activations %s, int8 layers [%s]%s, float layers in %s", act, strings.Join(names, ","), keep, float)
 }
 
 // NeedsRanges says whether the scheme needs calibrated activation ranges.
@@ -192,7 +200,15 @@ func groupOf(name string) LayerGroup {
 // Int8 says whether the Linear layer with weight name runs in int8.
 func (q Quant) Int8(name string) bool {
 	g := groupOf(name)
-	return g != "" && slices.Contains(q.Layers, g)
+	if g == "" || !slices.Contains(q.Layers, g) {
+		return false
+	}
+	for _, k := range q.KeepFloat {
+		if strings.Contains(name, k) {
+			return false
+		}
+	}
+	return true
 }
 
 // quantizeWeights rounds w [out, in] to int8, symmetric per output channel
