@@ -90,14 +90,15 @@ const (
 var AllLayerGroups = []LayerGroup{GroupPatch, GroupBlocks, GroupGrouping, GroupAssign, GroupProjectors, GroupText}
 
 // DefaultQuant is the scheme `groupvit export --precision int8` uses,
-// chosen with `groupvit quant-report` (README, "Precisions"): the image
-// encoder's transformer blocks in int8 with per-token activations, and
-// everything after them in float32. Per-tensor activations flipped ten
-// times more hard assignments on the fixture; the grouping blocks, the
+// chosen with `groupvit quant-report` (README, "int8: what is quantized"):
+// the image encoder's transformer blocks in int8 with per-token
+// activations, and everything after them in float32. On the default
+// model's sample scenes per-tensor min-max scales flipped 13 of 384
+// stage-0 token assignments and per-token none; the grouping blocks, the
 // projectors and the text encoder in int8 each cost label-map pixels or
-// label picks on near ties (the text encoder 5 of 96 group labels on the
-// default model's scenes) for little speed: they are a few percent of
-// the image encoder's arithmetic, and the text encoder runs once per label.
+// label picks on near ties (the text encoder alone 1 of 96 group labels
+// there) for little speed: they are a few percent of the per-frame
+// arithmetic, and the text encoder runs once per label.
 func DefaultQuant() Quant {
 	return Quant{Activations: PerToken, Range: MSE, Layers: []LayerGroup{GroupBlocks}}
 }
