@@ -8,11 +8,6 @@ import (
 	"github.com/groupvit-edge/groupvit-edge/tensor"
 )
 
-// tokenTable is the text encoder's embedding table: float16 in every
-// compressed export (it is a lookup, and float16 halves the largest tensor
-// of the text model).
-const tokenTable = "text_model.embeddings.token_embedding.weight"
-
 // Simulator runs GroupViT's forward pass eagerly the way an INT8 export
 // with Quant q computes it: the int8 layers' weights rounded per channel,
 // their inputs rounded per token (or per tensor, with outputs too, to the
@@ -59,7 +54,7 @@ func (s *Simulator) Const(name string, t *tensor.Tensor) infer.Value {
 	s.mu.Lock()
 	s.names[t] = name
 	s.mu.Unlock()
-	if bigEnough(t) && !s.q.Int8(name) && (s.q.HalfFloats || name == tokenTable) {
+	if bigEnough(t) && !s.q.Int8(name) && s.q.HalfFloats {
 		return s.rounded(name, t, halfRound)
 	}
 	return t

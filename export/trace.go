@@ -444,11 +444,14 @@ func (t *tracer) Slice(x infer.Value, axis, start, end int) infer.Value {
 	return t.op(tflite.OpSlice, nil, tflite.Float32, size, t.use(x), t.constI32(begin...), t.constI32(size...))
 }
 
-// Embed is GATHER on the token table (float16 behind DEQUANTIZE except in
-// FP32; TFLite dequantizes a constant once, at the first run). An int8 table
-// was tried: its single scale cost the fixture 4% of its label map.
+// Embed is GATHER on the token table (float16 behind DEQUANTIZE where big
+// constants are half; TFLite dequantizes a constant once, at the first
+// run). INT8 keeps it float32 by default: on full-size random weights the
+// float16 table alone changed 4 of 160 group labels through the text
+// encoder (groupvit quant-report). An int8 table was tried: its single
+// scale cost the fixture 4% of its label map.
 func (t *tracer) Embed(table, ids infer.Value) infer.Value {
 	tv := table.(*value)
 	shape := append(append([]int(nil), ids.Dims()...), tv.shape[1])
-	return t.op(tflite.OpGather, &tflite.GatherOptions{Axis: 0}, tflite.Float32, shape, t.useAs(table, t.prec != FP32), t.use(ids))
+	return t.op(tflite.OpGather, &tflite.GatherOptions{Axis: 0}, tflite.Float32, shape, t.use(table), t.use(ids))
 }
