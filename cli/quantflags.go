@@ -29,7 +29,7 @@ func (q *quantFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&q.rng, "int8-range", string(d.Range), "per-tensor range estimate from the calibration images: mse, percentile (0.01-99.99) or minmax")
 	fs.StringVar(&q.layers, "int8-layers", layers, "`GROUPS` of Linear layers run in int8: patch, blocks, grouping, assign, projectors, text (or all, none); the rest stay float")
 	fs.StringSliceVar(&q.keepFloat, "int8-keep-float", d.KeepFloat, "comma-separated `NAMES`: keep in float the int8 groups' Linear layers whose weight name contains one (e.g. stages.0.layers.5.,mlp.fc2)")
-	fs.BoolVar(&q.half, "int8-half-floats", d.HalfFloats, "store the matrices of the layers kept in float as float16 instead of float32")
+	fs.BoolVar(&q.half, "int8-half-floats", d.HalfFloats, "store the float matrices (layers kept in float, the token table) as float16 instead of float32: smaller file, more flipped decisions")
 }
 
 func (q *quantFlags) quant() (export.Quant, error) {

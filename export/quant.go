@@ -27,8 +27,8 @@ type Quant struct {
 	// contains one of these strings, inside the int8 groups: what the
 	// report shows sensitive (e.g. "stages.0.layers.5." or "mlp.fc2").
 	KeepFloat []string
-	// HalfFloats stores the matrices of the layers kept in float as
-	// float16 (half the size) instead of float32.
+	// HalfFloats stores the float matrices (the layers kept in float, the
+	// token table) as float16 (half the size) instead of float32.
 	HalfFloats bool
 }
 
