@@ -19,7 +19,7 @@ import (
 func exportCmd(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "export", "--checkpoint DIR --precision fp32|fp16|int8 -o model.tflite")
 	ckDir := fs.String("checkpoint", "", "checkpoint folder (Hugging Face format); empty: the embedded default model")
-	precision := fs.String("precision", "fp32", "fp32 (exact), fp16 (GPU delegate), or int8 (CPU/XNNPACK, calibrated)")
+	precision := fs.String("precision", "fp32", "fp32 (exact), fp16 (GPU delegate), or int8 (CPU/XNNPACK; the scheme: --int8-*, measured by groupvit quant-report)")
 	size := fs.Int("size", 0, "input size in pixels the graph is built for (0: the model's own)")
 	out := fs.StringP("output", "o", "", "the .tflite file to write")
 	calib := fs.String("calib", "", "folder of representative images for per-tensor int8 calibration (default: built-in synthetic scenes)")

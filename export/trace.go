@@ -161,15 +161,13 @@ func bigEnough(h *tensor.Tensor) bool { return len(h.Shape) == 2 && len(h.Data) 
 // use returns the tensor index of v, materialising a host constant as
 // float32 or, when the precision stores them so (half), float16 +
 // DEQUANTIZE.
-func (t *tracer) use(v infer.Value) int { return t.useAs(v, t.half()) }
-
-func (t *tracer) useAs(v infer.Value, half bool) int {
+func (t *tracer) use(v infer.Value) int {
 	x := v.(*value)
 	if x.idx >= 0 {
 		return x.idx
 	}
 	h := x.host
-	if half && bigEnough(h) {
+	if t.half() && bigEnough(h) {
 		half := make([]byte, 2*len(h.Data))
 		for i, f := range h.Data {
 			binary.LittleEndian.PutUint16(half[2*i:], toHalf(f))
@@ -235,7 +233,7 @@ func (t *tracer) linearPerToken(x, w *value, b infer.Value, shape []int) infer.V
 	wIdx, _ := t.int8Weights(w)
 	bias := -1
 	if b != nil {
-		bias = t.useAs(b, false)
+		bias = t.use(b) // a vector: float32 in every mode
 	}
 	return t.op(tflite.OpFullyConnected, &tflite.FullyConnectedOptions{KeepNumDims: true, AsymmetricQuantizeInputs: true},
 		tflite.Float32, shape, t.use(x), wIdx, bias)
