@@ -22,7 +22,7 @@ func TestExportInterruptedDuringCalibration(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "m.tflite")
 	time.AfterFunc(300*time.Millisecond, cancel)
 	t0 := time.Now()
-	err := exportCmd(ctx, e, []string{"--checkpoint", fixture.Dir(t), "--precision", "int8", "--calib-count", "400", "-o", out})
+	err := exportCmd(ctx, e, []string{"--checkpoint", fixture.Dir(t), "--precision", "int8", "--int8-activations", "per-tensor", "--calib-count", "400", "-o", out})
 	if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "interrupted during int8 calibration") {
 		t.Fatalf("export returned %v, want an interruption", err)
 	}

@@ -34,6 +34,9 @@ func inspectCmd(_ context.Context, e *env, args []string) error {
 		fmt.Fprintf(w, "groupvit model %s, %s, input %dx%d (patch %d, grid %dx%d), %d groups, embedding %d, text pooled at %s, template %q\n",
 			man.ModelID, man.Precision, man.InputSize[0], man.InputSize[1], man.PatchSize, man.Grid[1], man.Grid[0],
 			man.Groups, man.EmbedDim, pool, man.Template)
+		if man.Quant != "" {
+			fmt.Fprintf(w, "%s\n", man.Quant)
+		}
 	} else {
 		fmt.Fprintf(w, "not a groupvit-edge model: %v\n", err)
 	}

@@ -43,6 +43,7 @@ func (m *Model) EncodeImage(o Ops, patches, pos Value, obs Observer) ImageOutput
 		}
 		for l := 0; l < v.Depths[s]; l++ {
 			seq = m.block(o, seq, fmt.Sprintf("%s.layers.%d", st, l), v.Heads, eps, o.GELU, nil)
+			obs.see(fmt.Sprintf("stage%d_block%d", s, l), seq)
 		}
 		if v.GroupTokens[s] == 0 {
 			x = seq
@@ -137,6 +138,7 @@ func (m *Model) EncodeText(o Ops, ids Value, obs Observer) TextOutputs {
 	mask := o.Const(fmt.Sprintf("causal_mask_%d", n), causalMask(n))
 	for l := 0; l < t.Layers; l++ {
 		x = m.block(o, x, fmt.Sprintf("text_model.encoder.layers.%d", l), t.Heads, t.Eps, o.QuickGELU, mask)
+		obs.see(fmt.Sprintf("text_block%d", l), x)
 	}
 	x = m.layerNorm(o, x, "text_model.final_layer_norm", t.Eps)
 	var at Value
