@@ -47,6 +47,7 @@ type api struct {
 	InputRequirements    func(cm uintptr, sig, i uintptr, req unsafe.Pointer) int32
 	OutputRequirements   func(cm uintptr, sig, i uintptr, req unsafe.Pointer) int32
 	RunCompiledModel     func(cm uintptr, sig uintptr, nin uintptr, in unsafe.Pointer, nout uintptr, out unsafe.Pointer) int32
+	SetCancellation      func(cm uintptr, data uintptr, check uintptr) int32
 
 	CreateManagedBuffer func(env uintptr, tensorType unsafe.Pointer, req uintptr, buf unsafe.Pointer) int32
 	DestroyBuffer       func(buf uintptr)
@@ -91,6 +92,7 @@ func (a *api) bindings() []binding {
 		{&a.InputRequirements, "LiteRtGetCompiledModelInputBufferRequirements"},
 		{&a.OutputRequirements, "LiteRtGetCompiledModelOutputBufferRequirements"},
 		{&a.RunCompiledModel, "LiteRtRunCompiledModel"},
+		{&a.SetCancellation, "LiteRtSetCompiledModelCancellationFunction"},
 		{&a.CreateManagedBuffer, "LiteRtCreateManagedTensorBufferFromRequirements"},
 		{&a.DestroyBuffer, "LiteRtDestroyTensorBuffer"},
 		{&a.BufferSize, "LiteRtGetTensorBufferSize"},
