@@ -3,6 +3,7 @@ package litert
 import (
 	"context"
 	"errors"
+	"runtime"
 	"testing"
 	"time"
 
@@ -32,6 +33,10 @@ func TestRunCancels(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer m.Close()
+	// The runtime reads data in place (LoadModel pins it, no copy): with
+	// nothing else holding it, a collection must not take it away.
+	data = nil
+	runtime.GC()
 	cm, err := env.Compile(m, CompileOptions{Accelerators: CPU, Threads: 1})
 	if err != nil {
 		t.Fatal(err)

@@ -120,9 +120,8 @@ func bindAll(handle uintptr, bs []binding) (missing []string) {
 	return nil
 }
 
-// libc is the C allocator: memory the runtime keeps (the model's bytes,
-// option payloads it frees with the destructor it is given) must not be Go
-// memory.
+// libc is the C allocator: memory the runtime frees itself (option
+// payloads, with the destructor it is given) must not be Go memory.
 type libc struct {
 	Malloc  func(n uintptr) unsafe.Pointer
 	Free    func(p unsafe.Pointer)
