@@ -21,6 +21,9 @@ TRAIN_V1_RUN    ?= train/runs/v1
 TRAIN_SMOKE_DIR ?= $(or $(TMPDIR),/tmp)/groupvit-train-smoke
 TRAIN_EVAL_DIR  ?= $(OUT)/evalset
 TRAIN_VAL_DIR   ?= $(OUT)/valset
+# scenes of the independent generator (train/independent/SPEC.md): never trained on, nor used for any choice
+TRAIN_INDEP_DIR ?= $(OUT)/indepset
+TRAIN_PLAIN_DIR ?= $(OUT)/plainset
 TRAIN_TEST      := train-test train-smoke
 TRAIN_APT       := python3-torch python3-numpy python3-pil python3-pytest libopenblas0-openmp
 # nice: training shares the machine with whatever else runs on it
@@ -28,7 +31,7 @@ TRAIN_NICE      ?= nice -n 10
 TRAIN_THREADS   ?= 2
 SUDO            := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: train-deps train train-v1 train-v2 train-v3 train-smoke train-test train-evalset train-valset train-eval train-samples
+.PHONY: train-deps train train-v1 train-v2 train-v3 train-v4 train-indepset train-smoke train-test train-evalset train-valset train-eval train-samples
 
 # libopenblas0-openmp matters: without it libblas.so.3 is the reference BLAS and
 # a training step is ~8x slower.
@@ -120,6 +123,21 @@ train-v3: train-v2 build
 # A few steps, then the path users take: the Go binary converts the exported
 # folder and scores it on held-out scenes (CI runs this; it never retrains
 # the shipped model).
+# The fourth run (issue 20): the shipped model's recipe on the wider world
+# (train/wideworld.py), from the third run's weights. Phase w1 is resumable:
+# rerun `make train-v4` after an interruption and it continues from
+# $(TRAIN_V4_RUN)/w1/ckpt.pt. Every 250 steps it prints the mIoU (official
+# decode) on 40 scenes of world.py's test stream and on the first 40 of the
+# independent set, only to watch: no choice reads the independent set.
+TRAIN_V4_RUN    ?= train/runs/v4
+TRAIN_V4_INIT   ?= $(TRAIN_V3_RUN)/hf
+TRAIN_V4_W1     := --out ../$(TRAIN_V4_RUN)/w1 --init $(abspath $(TRAIN_V4_INIT)) --world wide $(TRAIN_V3_SPLIT) \
+	--fragment-weight 1 --fragment-shift 0.6 --lr 2e-4 --steps 6000 --eval-every 250 --eval-n 40 \
+	--eval-data $(abspath $(TRAIN_INDEP_DIR))
+train-v4: train-deps $(TRAIN_INDEP_DIR)/index.json
+	cd train && $(TRAIN_NICE) $(TRAIN_PY) train.py $(TRAIN_V4_W1) --threads $(TRAIN_THREADS) \
+		--export ../$(TRAIN_V4_RUN)/w1/hf --half
+
 train-smoke: train-deps build
 	rm -rf $(TRAIN_SMOKE_DIR)
 	cd train && $(TRAIN_PY) train.py --out $(TRAIN_SMOKE_DIR)/run --export $(TRAIN_SMOKE_DIR)/model \
@@ -142,6 +160,13 @@ train-smoke: train-deps build
 
 train-test: train-deps
 	$(TRAIN_PY) -m pytest -q train/tests
+
+# The independent evaluation set (300 scenes) and the plain-background checks (12 scenes).
+train-indepset: $(TRAIN_INDEP_DIR)/index.json $(TRAIN_PLAIN_DIR)/index.json
+$(TRAIN_INDEP_DIR)/index.json: train/independent/gen.py | train-deps
+	$(TRAIN_PY) train/independent/gen.py --out $(TRAIN_INDEP_DIR) --n 300
+$(TRAIN_PLAIN_DIR)/index.json: train/independent/gen.py | train-deps
+	$(TRAIN_PY) train/independent/gen.py --set plain --out $(TRAIN_PLAIN_DIR)
 
 train-evalset: train-deps
 	cd train && $(TRAIN_PY) make_eval_set.py --out $(abspath $(TRAIN_EVAL_DIR)) --n 500
