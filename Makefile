@@ -59,7 +59,8 @@ cross:
 # them), native against TFLite fp32/fp16/int8 on XNNPACK, each variant in its
 # own process so its peak memory is its own. Extra flags: BENCH_ARGS=...
 # (e.g. --format json). Kernel micro-benchmarks: go test -run '^$' -bench . ./infer/... ./tensor/...;
-# the decode's (official against refined masks): go test -run '^$' -bench Decode ./labels
+# the decode's (official against refined masks): go test -run '^$' -bench Decode ./labels;
+# the JPEG decoder's against image/jpeg (cpu-ns/op): go test -run '^$' -bench Decode ./internal/jpegdec
 bench: build tflite-lib
 	GROUPVIT_TFLITE_LIB='$(TFLITE_LIB)' ./$(BIN) bench --config gcc-yfcc --size 224 --runs 5 --warmup 1 \
 		--threads 1,2 --precisions fp32,fp16,int8 --require-tflite $(BENCH_ARGS)
@@ -70,6 +71,7 @@ fuzz:
 	$(GO) test ./models -run '^$$' -fuzz FuzzReadSafetensors -fuzztime $(FUZZTIME)
 	$(GO) test ./models -run '^$$' -fuzz FuzzReadPyTorch -fuzztime $(FUZZTIME)
 	$(GO) test ./labels -run '^$$' -fuzz FuzzTokenize -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/jpegdec -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME)
 
 clean:
 	rm -rf bin $(OUT)

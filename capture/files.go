@@ -16,11 +16,13 @@ import (
 	"strings"
 	"time"
 
-	// The decoders the file source promises; registering them here rather
-	// than in main keeps OpenFiles self-sufficient in tests and tools.
+	// The decoders the file source promises besides JPEG; registering them
+	// here rather than in main keeps OpenFiles self-sufficient in tests and
+	// tools.
 	_ "image/gif"
-	_ "image/jpeg"
 	_ "image/png"
+
+	"github.com/groupvit-edge/groupvit-edge/internal/jpegdec"
 )
 
 // DefaultMaxPixels is the largest image, in pixels, that OpenFiles decodes
@@ -226,9 +228,22 @@ func readImage(name string, maxPixels int) (*image.RGBA, error) {
 		}
 		return nil, err
 	}
-	cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
-	if err != nil {
-		return nil, fmt.Errorf("not a PNG, JPEG or GIF image: %w", err)
+	// JPEGs go to jpegdec rather than image/jpeg, so that photos reach the
+	// model with the pixels PIL gives the official pipeline; whatever the
+	// file is called, its first bytes decide.
+	isJPEG := len(data) >= 2 && data[0] == 0xff && data[1] == jpegSOI
+	var cfg image.Config
+	format := "jpeg"
+	if isJPEG {
+		cfg, err = jpegdec.DecodeConfig(data)
+		if err != nil {
+			return nil, fmt.Errorf("decode jpeg: %w", err)
+		}
+	} else {
+		cfg, format, err = image.DecodeConfig(bytes.NewReader(data))
+		if err != nil {
+			return nil, fmt.Errorf("not a PNG, JPEG or GIF image: %w", err)
+		}
 	}
 	if cfg.Width <= 0 || cfg.Height <= 0 {
 		return nil, fmt.Errorf("%s image is empty (%dx%d)", format, cfg.Width, cfg.Height)
@@ -236,7 +251,12 @@ func readImage(name string, maxPixels int) (*image.RGBA, error) {
 	if int64(cfg.Width)*int64(cfg.Height) > int64(maxPixels) {
 		return nil, fmt.Errorf("%s image is %dx%d, over the limit of %d pixels", format, cfg.Width, cfg.Height, maxPixels)
 	}
-	img, _, err := image.Decode(bytes.NewReader(data))
+	var img image.Image
+	if isJPEG {
+		img, err = jpegdec.Decode(data, jpegdec.Options{MaxPixels: maxPixels})
+	} else {
+		img, _, err = image.Decode(bytes.NewReader(data))
+	}
 	if err != nil {
 		return nil, fmt.Errorf("decode %s: %w", format, err)
 	}

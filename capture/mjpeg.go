@@ -1,12 +1,12 @@
 package capture
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"image"
 	"image/draw"
-	"image/jpeg"
+
+	"github.com/groupvit-edge/groupvit-edge/internal/jpegdec"
 )
 
 // JPEG markers this file looks at (ITU-T T.81, table B.1).
@@ -169,8 +169,10 @@ func InsertHuffmanTables(data []byte) ([]byte, error) {
 }
 
 // MJPEGDecoder decodes camera and stream JPEG frames into RGBA, inserting
-// missing Huffman tables. It keeps a scratch buffer between frames, so it is
-// not safe for concurrent use; each source owns one.
+// missing Huffman tables. It decodes with jpegdec, so frames have the pixels
+// PIL would give, and refuses frames over DefaultMaxPixels before
+// allocating them. It keeps a scratch buffer between frames, so it is not
+// safe for concurrent use; each source owns one.
 type MJPEGDecoder struct {
 	fixed []byte
 }
@@ -189,15 +191,15 @@ func (d *MJPEGDecoder) Decode(data []byte) (*image.RGBA, error) {
 		d.fixed = append(d.fixed, data[sos:]...)
 		data = d.fixed
 	}
-	img, err := jpeg.Decode(bytes.NewReader(data))
+	img, err := jpegdec.Decode(data, jpegdec.Options{MaxPixels: DefaultMaxPixels})
 	if err != nil {
 		return nil, fmt.Errorf("capture: decoding JPEG frame: %w", err)
 	}
 	return jpegToRGBA(img), nil
 }
 
-// jpegToRGBA converts a decoded JPEG to RGBA at origin (0, 0). image/draw has
-// a dedicated YCbCr→RGBA path, which is what every colour JPEG decodes to.
+// jpegToRGBA converts a decoded JPEG to RGBA at origin (0, 0). Colour JPEGs
+// already are; greyscale ones are copied.
 func jpegToRGBA(img image.Image) *image.RGBA {
 	b := img.Bounds()
 	if rgba, ok := img.(*image.RGBA); ok && b.Min == (image.Point{}) {

@@ -9,6 +9,7 @@ import (
 	"image/color"
 	"image/draw"
 	"image/jpeg"
+	"image/png"
 	"io"
 	"io/fs"
 	"net/http"
@@ -17,6 +18,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/groupvit-edge/groupvit-edge/internal/jpegdec"
 )
 
 // camJPEG encodes img at quality 90.
@@ -67,9 +70,10 @@ func stripDHT(t testing.TB, data []byte) []byte {
 	return append(out, data[last:]...)
 }
 
+// decodeRGBA decodes a JPEG as the capture sources should: with jpegdec.
 func decodeRGBA(t testing.TB, data []byte) *image.RGBA {
 	t.Helper()
-	img, err := jpeg.Decode(bytes.NewReader(data))
+	img, err := jpegdec.Decode(data, jpegdec.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -297,5 +301,58 @@ func BenchmarkMJPEGDecodeNoDHT640x480(b *testing.B) {
 		if _, err := dec.Decode(bare); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestJPEGInputsGivePILPixels follows a photo through both JPEG paths, a
+// file and a camera frame without Huffman tables, and requires exactly the
+// pixels PIL decodes from it (the PNG beside it, made by
+// scripts/make-jpeg-golden.py).
+func TestJPEGInputsGivePILPixels(t *testing.T) {
+	const golden = "../internal/jpegdec/testdata/astronaut-420-q75"
+	data, err := os.ReadFile(golden + ".jpg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref, err := os.ReadFile(golden + ".png")
+	if err != nil {
+		t.Fatal(err)
+	}
+	refImg, err := png.Decode(bytes.NewReader(ref))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := toRGBA(refImg)
+
+	// The file is named .png: the decoder is chosen by content.
+	p := writeFile(t, t.TempDir(), "photo.png", data)
+	src, err := OpenFiles([]string{p}, FilesOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	frames, failed := collect(t, src, 2)
+	if len(frames) != 1 || len(failed) != 0 {
+		t.Fatalf("%d frames and %d failures from one JPEG file", len(frames), len(failed))
+	}
+	if d := maxDiff(t, frames[0].Image, want); d != 0 {
+		t.Errorf("file input differs from PIL's decode by %d levels", d)
+	}
+
+	var dec MJPEGDecoder
+	got, err := dec.Decode(stripDHT(t, data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := maxDiff(t, got, want); d != 0 {
+		t.Errorf("MJPEG frame without tables differs from PIL's decode by %d levels", d)
+	}
+
+	// The pixel limit holds for JPEGs too, checked from the header.
+	small, err := OpenFiles([]string{p}, FilesOptions{MaxPixels: 256*192 - 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := small.Next(context.Background()); err == nil || !strings.Contains(err.Error(), "256x192, over the limit") {
+		t.Errorf("JPEG over MaxPixels: got %v, want an error giving its 256x192 size", err)
 	}
 }
