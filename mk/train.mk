@@ -132,7 +132,10 @@ train-v3: train-v2 build
 # decode) on 40 scenes of world.py's test stream and on the first 40 of the
 # independent set, only to watch: no choice reads the independent set.
 TRAIN_V4_RUN    ?= train/runs/v4
-TRAIN_V4_INIT   ?= $(TRAIN_V3_RUN)/hf
+# the third run's weights: models/default holds them as shipped (make train
+# copies them there), so a fresh checkout needs no train-v3 first. If the
+# fourth run ever replaces models/default, this must become $(TRAIN_V3_RUN)/hf.
+TRAIN_V4_INIT   ?= models/default
 TRAIN_V4_W1     := --out ../$(TRAIN_V4_RUN)/w1 --init $(abspath $(TRAIN_V4_INIT)) --world wide $(TRAIN_V3_SPLIT) \
 	--fragment-weight 1 --fragment-shift 0.6 --lr 2e-4 --steps 6000 --eval-every 250 --eval-n 40 \
 	--eval-data $(abspath $(TRAIN_INDEP_DIR))
