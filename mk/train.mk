@@ -137,7 +137,7 @@ TRAIN_V4_RUN    ?= train/runs/v4
 # fourth run ever replaces models/default, this must become $(TRAIN_V3_RUN)/hf.
 TRAIN_V4_INIT   ?= models/default
 TRAIN_V4_W1     := --out ../$(TRAIN_V4_RUN)/w1 --init $(abspath $(TRAIN_V4_INIT)) --world wide $(TRAIN_V3_SPLIT) \
-	--fragment-weight 1 --fragment-shift 0.6 --lr 2e-4 --steps 6000 --eval-every 250 --eval-n 40 \
+	--fragment-weight 1 --fragment-shift 0.6 --lr 2e-4 --steps 6000 --eval-every 250 --eval-n 40 --ckpt-every 100 \
 	--eval-data $(abspath $(TRAIN_INDEP_DIR))
 train-v4: train-deps $(TRAIN_INDEP_DIR)/index.json
 	cd train && $(TRAIN_NICE) $(TRAIN_PY) train.py $(TRAIN_V4_W1) --threads $(TRAIN_THREADS) \
