@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -22,17 +23,25 @@ type modelFlags struct {
 	threads  int
 	size     int
 	engine   string
-	delegate string
+	runtime  string
+	accel    string
+	delegate string // the old spelling of accel
 	lib      string
+	liteLib  string
 	gpuLib   string
+	npuDir   string
 }
 
 func (m *modelFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&m.path, "model", "", "the `MODEL`: a .tflite file from groupvit export, or a checkpoint folder (Hugging Face format); empty: the embedded default")
 	fs.StringVar(&m.engine, "engine", "", "tflite (the TFLite runtime), native (pure Go) or auto (tflite, else native); default: tflite for .tflite files, native for folders")
-	fs.StringVar(&m.delegate, "delegate", "xnnpack", "TFLite delegate: xnnpack (CPU), gpu, or none")
-	fs.StringVar(&m.lib, "tflite-lib", "", "`PATH` of libtensorflowlite_c.so (default: $GROUPVIT_TFLITE_LIB, the make tflite-lib cache, system paths)")
-	fs.StringVar(&m.gpuLib, "gpu-lib", "", "`PATH` of libtensorflowlite_gpu_delegate.so for --delegate gpu")
+	fs.StringVar(&m.runtime, "runtime", "litert", "runtime for .tflite files: litert (Google's LiteRT) or tflite (the classic TFLite 2.17 C API)")
+	fs.StringVar(&m.accel, "accelerator", "auto", "auto (the GPU when one is usable, else the CPU; says which), cpu (XNNPACK), gpu (GPU, CPU for the ops it lacks; an error without a usable GPU), gpu-only; the tflite runtime also takes none")
+	fs.StringVar(&m.delegate, "delegate", "", "old spelling of --accelerator (xnnpack means cpu)")
+	fs.StringVar(&m.liteLib, "litert-lib", "", "`PATH` of libLiteRt.so, with libLiteRtWebGpuAccelerator.so beside it (default: $GROUPVIT_LITERT_LIB, the make litert-lib cache, system paths)")
+	fs.StringVar(&m.lib, "tflite-lib", "", "`PATH` of libtensorflowlite_c.so for --runtime tflite (default: $GROUPVIT_TFLITE_LIB, the make tflite-lib cache, system paths)")
+	fs.StringVar(&m.npuDir, "npu-dispatch-dir", "", "`DIR` of a vendor NPU dispatch library, for --accelerator npu (LiteRT)")
+	fs.StringVar(&m.gpuLib, "gpu-lib", "", "`PATH` of libtensorflowlite_gpu_delegate.so for --runtime tflite --accelerator gpu")
 	fs.IntVar(&m.threads, "threads", 0, "CPU threads for inference (0: all cores)")
 	fs.IntVar(&m.size, "size", 0, "model input size in pixels, a multiple of the patch size (0: the model's own; fixed for .tflite files)")
 }
@@ -52,16 +61,31 @@ func (m *modelFlags) open(e *env) (*loadedModel, error) {
 	default:
 		return nil, fmt.Errorf("%w: --engine %q: want tflite, native or auto", errUsage, m.engine)
 	}
+	switch m.delegate {
+	case "", "xnnpack", "gpu", "none":
+	default:
+		return nil, fmt.Errorf("%w: --delegate %q: want xnnpack, gpu or none", errUsage, m.delegate)
+	}
 	if strings.HasSuffix(strings.ToLower(m.path), ".tflite") {
 		return m.openTFLite(e)
 	}
 	if m.engine == "tflite" {
 		return nil, fmt.Errorf("%w: --engine tflite runs .tflite files; convert the checkpoint first with `groupvit export --checkpoint %s`", errUsage, m.path)
 	}
-	return m.openCheckpoint()
+	return m.openCheckpoint(e.stderr)
 }
 
-func (m *modelFlags) openCheckpoint() (*loadedModel, error) {
+// loadCheckpoint loads a checkpoint folder, printing on warn the one
+// warning for tensors the model does not have (they are ignored).
+func loadCheckpoint(warn io.Writer, dir string) (*models.Checkpoint, error) {
+	ck, err := models.LoadCheckpoint(dir)
+	if err == nil && ck.Warning() != "" {
+		fmt.Fprintf(warn, "groupvit: warning: %s\n", ck.Warning())
+	}
+	return ck, err
+}
+
+func (m *modelFlags) openCheckpoint(warn io.Writer) (*loadedModel, error) {
 	var ck *models.Checkpoint
 	var tok *labels.Tokenizer
 	var name string
@@ -82,7 +106,7 @@ func (m *modelFlags) openCheckpoint() (*loadedModel, error) {
 		case !st.IsDir():
 			return nil, fmt.Errorf("model %s: not a checkpoint folder (want config.json, model.safetensors or pytorch_model.bin, vocab.json, merges.txt)", m.path)
 		}
-		ck, err = models.LoadCheckpoint(m.path)
+		ck, err = loadCheckpoint(warn, m.path)
 		if err == nil {
 			tok, err = labels.LoadTokenizer(ck.VocabPath, ck.MergesPath)
 		}

@@ -5,13 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
 
 	"github.com/groupvit-edge/groupvit-edge/capture"
+	"github.com/groupvit-edge/groupvit-edge/internal/safeio"
 	"github.com/groupvit-edge/groupvit-edge/labels"
 	"github.com/groupvit-edge/groupvit-edge/output"
 	"github.com/groupvit-edge/groupvit-edge/overlay"
@@ -52,7 +53,8 @@ func (l *labelFlags) names() ([]string, error) {
 		parts = append(parts, l.list)
 	}
 	if l.file != "" {
-		b, err := os.ReadFile(l.file)
+		// 255 labels of at most a few hundred bytes, with comments.
+		b, err := safeio.ReadFile(l.file, 1<<20)
 		if err != nil {
 			return nil, fmt.Errorf("labels file: %w", err)
 		}
@@ -83,12 +85,6 @@ func (l *labelFlags) segmenter(e *env, m *loadedModel, opt segment.Options) (*se
 	opt.ModelID = m.id
 	if !l.noCache {
 		opt.Cache = labels.Cache{Dir: cacheDir(e)}
-	}
-	if l.bgThresh < 0 || l.bgThresh > 1 {
-		return nil, fmt.Errorf("%w: --bg-thresh %v is outside [0, 1]", errUsage, l.bgThresh)
-	}
-	if !(l.refine >= 0) || l.refine > maxRefine {
-		return nil, fmt.Errorf("%w: --refine %v is outside [0, %v] (patch widths)", errUsage, l.refine, maxRefine)
 	}
 	if l.embeddings != "" {
 		f, err := labels.ReadEmbeddingFile(l.embeddings)
@@ -144,6 +140,35 @@ func (l *labelFlags) template() string {
 	return strings.Join(l.templates, " | ")
 }
 
+// slideOptions are --mode slide's settings: the official evaluation's
+// (rescale within 2048x448, 448 px windows every 224) unless given.
+func slideOptions(crop, stride int, scale string) (segment.Options, error) {
+	opt := segment.Options{Slide: true, Crop: crop, Stride: stride, Scale: segment.OfficialScale}
+	if opt.Crop == 0 {
+		opt.Crop = segment.OfficialCrop
+	}
+	if opt.Stride == 0 {
+		opt.Stride = max(opt.Crop/2, 1)
+	}
+	if opt.Crop < 0 || opt.Stride < 0 {
+		return opt, fmt.Errorf("%w: --crop and --stride must be positive, got %d and %d", errUsage, crop, stride)
+	}
+	switch scale {
+	case "":
+	case "none":
+		opt.Scale = [2]int{}
+	default:
+		a, b, ok := strings.Cut(scale, "x")
+		l, err1 := strconv.Atoi(a)
+		s, err2 := strconv.Atoi(b)
+		if !ok || err1 != nil || err2 != nil || l <= 0 || s <= 0 {
+			return opt, fmt.Errorf("%w: --scale %q: want LONGxSHORT in pixels (e.g. 2048x448) or none", errUsage, scale)
+		}
+		opt.Scale = [2]int{l, s}
+	}
+	return opt, nil
+}
+
 func runCmd(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "run", "--labels L1,L2 --input PATH... --out DIR")
 	var mf modelFlags
@@ -152,9 +177,11 @@ func runCmd(ctx context.Context, e *env, args []string) error {
 	lf.register(fs)
 	inputs := fs.StringArray("input", nil, "image file, folder or glob (repeatable; extra arguments are inputs too)")
 	out := fs.String("out", "", "folder for overlays, label masks and JSON records")
-	mode := fs.String("mode", "whole", "whole: resize each image to the model input; slide: official sliding windows for large stills")
-	crop := fs.Int("crop", 0, "sliding-window size in pixels (0: the model input size)")
+	mode := fs.String("mode", "whole", "whole: resize each image to the model input; slide: the official evaluation's sliding windows for large stills")
+	crop := fs.Int("crop", 0, fmt.Sprintf("sliding-window size in pixels (0: %d, the official evaluation's)", segment.OfficialCrop))
 	stride := fs.Int("stride", 0, "sliding-window step in pixels (0: half the window)")
+	scale := fs.String("scale", "", fmt.Sprintf("slide mode: first rescale each image, aspect kept, to fit LONGxSHORT pixels as the official evaluation does (default %dx%d: short side 448, long side at most 2048); none: slide over the image as it is",
+		segment.OfficialScale[0], segment.OfficialScale[1]))
 	alpha := fs.Float64("alpha", overlay.DefaultAlpha, "mask opacity in the overlay")
 	loop := fs.Bool("loop", false, "start over after the last input")
 	var live liveFlags
@@ -177,31 +204,37 @@ func runCmd(ctx context.Context, e *env, args []string) error {
 	var src capture.Source
 	if !isLive {
 		// Opened before the model so that a mistyped path fails at once.
-		if src, err = capture.OpenFiles(paths, capture.FilesOptions{Loop: *loop}); err != nil {
+		if src, err = capture.OpenFiles(paths, capture.FilesOptions{Loop: *loop, Warn: func(msg string) {
+			fmt.Fprintf(e.stderr, "groupvit: warning: %s\n", displayText(msg))
+		}}); err != nil {
 			return err
 		}
 		defer src.Close()
 	}
 
+	opt := segment.Options{}
+	switch *mode {
+	case "whole":
+	case "slide":
+		if opt, err = slideOptions(*crop, *stride, *scale); err != nil {
+			return err
+		}
+		// A checkpoint runs at any size: run the windows at their own, as
+		// the official evaluation does (a .tflite file has its size fixed).
+		if mf.size == 0 && !strings.HasSuffix(strings.ToLower(mf.path), ".tflite") {
+			mf.size = opt.Crop
+		}
+	default:
+		return fmt.Errorf("%w: --mode %q: want whole or slide", errUsage, *mode)
+	}
 	m, err := mf.open(e)
 	if err != nil {
 		return err
 	}
 	defer m.engine.Close()
-	opt := segment.Options{}
-	switch *mode {
-	case "whole":
-	case "slide":
-		w, _ := m.engine.InputSize()
-		opt.Slide, opt.Crop, opt.Stride = true, *crop, *stride
-		if opt.Crop == 0 {
-			opt.Crop = w
-		}
-		if opt.Stride == 0 {
-			opt.Stride = max(opt.Crop/2, 1)
-		}
-	default:
-		return fmt.Errorf("%w: --mode %q: want whole or slide", errUsage, *mode)
+	if w, h := m.engine.InputSize(); opt.Slide && (w != opt.Crop || h != opt.Crop) {
+		fmt.Fprintf(e.stderr, "groupvit: note: the model takes %dx%d, so each %d px window is resized to it; the official evaluation runs windows at their own size (export with --size %d)\n",
+			w, h, opt.Crop, opt.Crop)
 	}
 	seg, err := lf.segmenter(e, m, opt)
 	if err != nil {
@@ -226,43 +259,24 @@ func runCmd(ctx context.Context, e *env, args []string) error {
 	fmt.Fprintf(e.stderr, "groupvit: %s on %s, labels %s, background threshold %g%s\n", m.engine.Name(), m.name,
 		joinQuoted(names), bg, from)
 	if isLive {
-		return runLive(ctx, e, &live, paths, *loop, *out, seg, lf.template(), *alpha)
+		return runLive(ctx, e, &live, paths, *loop, *out, seg, lf.template(), *alpha, engineInfo(m.engine))
 	}
 
-	sink, err := output.NewFileSink(*out, output.FileSinkOptions{})
+	sink, err := output.NewFileSink(*out, output.FileSinkOptions{Engine: engineInfo(m.engine)})
 	if err != nil {
 		return err
 	}
-	done, failed := 0, 0
-	for {
-		td := time.Now()
-		f, err := src.Next(ctx)
-		if errors.Is(err, io.EOF) {
-			break
+	process := func(f capture.Frame, decode time.Duration) error {
+		err := processFrame(ctx, f, seg, sink, lf.template(), *alpha, decode, textTime)
+		if err == nil {
+			textTime = 0 // paid once, reported on the first image
 		}
-		var fe *capture.FrameError
-		if errors.As(err, &fe) {
-			fmt.Fprintf(e.stderr, "groupvit: %s: %v\n", fe.Name, fe.Err)
-			sink.Fail(fe.Name, fe.Err)
-			failed++
-			continue
-		}
-		if err != nil {
-			sink.Close()
-			return err
-		}
-		decode := time.Since(td)
-		if err := processFrame(ctx, f, seg, sink, lf.template(), *alpha, decode, textTime); err != nil {
-			fmt.Fprintf(e.stderr, "groupvit: %s: %v\n", f.Name, err)
-			sink.Fail(f.Name, err)
-			failed++
-			if ctx.Err() != nil {
-				break
-			}
-			continue
-		}
-		textTime = 0 // paid once, reported on the first image
-		done++
+		return err
+	}
+	done, failed, err := segmentAll(ctx, e, src, sink, process)
+	if err != nil {
+		sink.Close()
+		return err
 	}
 	if err := sink.Close(); err != nil {
 		return err
@@ -276,6 +290,63 @@ func runCmd(ctx context.Context, e *env, args []string) error {
 	}
 	return nil
 }
+
+// segmentAll runs process on every frame of src, counting and reporting
+// (once, in stderr and in the sink's summary) each input that fails, and
+// going on with the next. It stops early only when ctx ends or the source
+// itself fails.
+func segmentAll(ctx context.Context, e *env, src capture.Source, sink failSink,
+	process func(f capture.Frame, decode time.Duration) error) (done, failed int, err error) {
+	for {
+		td := time.Now()
+		f, err := src.Next(ctx)
+		if errors.Is(err, io.EOF) {
+			return done, failed, nil
+		}
+		var fe *capture.FrameError
+		if errors.As(err, &fe) {
+			fmt.Fprintf(e.stderr, "groupvit: %s: %s\n", displayName(fe.Name), displayText(fe.Err.Error()))
+			sink.Fail(fe.Name, fe.Err)
+			failed++
+			continue
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				return done, failed, nil
+			}
+			return done, failed, err
+		}
+		if err := process(f, time.Since(td)); err != nil {
+			fmt.Fprintf(e.stderr, "groupvit: %s: %s\n", displayName(f.Name), displayText(err.Error()))
+			// A failed write is already in the sink's summary; only
+			// failures before it are added, so none counts twice.
+			var we *sinkWriteError
+			if !errors.As(err, &we) {
+				sink.Fail(f.Name, err)
+			}
+			failed++
+			if ctx.Err() != nil {
+				return done, failed, nil
+			}
+			continue
+		}
+		done++
+	}
+}
+
+// failSink is an output.Sink that lists failed inputs in its summary
+// (*output.FileSink).
+type failSink interface {
+	output.Sink
+	Fail(name string, err error)
+}
+
+// sinkWriteError marks an error from output.Sink.Write, which has
+// recorded the failure itself.
+type sinkWriteError struct{ err error }
+
+func (e *sinkWriteError) Error() string { return e.err.Error() }
+func (e *sinkWriteError) Unwrap() error { return e.err }
 
 func processFrame(ctx context.Context, f capture.Frame, seg *segment.Segmenter, sink output.Sink, template string,
 	alpha float64, decode, textTime time.Duration) error {
@@ -301,5 +372,8 @@ func processFrame(ctx context.Context, f capture.Frame, seg *segment.Segmenter, 
 	if textTime > 0 {
 		rec.SetTiming(output.StageEncodeText, textTime)
 	}
-	return sink.Write(ctx, output.Result{Frame: f, Seg: res.Seg, Overlay: over, Record: rec})
+	if err := sink.Write(ctx, output.Result{Frame: f, Seg: res.Seg, Overlay: over, Record: rec}); err != nil {
+		return &sinkWriteError{err}
+	}
+	return nil
 }
