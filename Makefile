@@ -12,6 +12,7 @@ DEMO_LABELS ?= circle,square,triangle,star,cross,heart
 
 include mk/tflite.mk
 -include mk/train.mk
+include mk/peers.mk
 
 .PHONY: build demo test go-test vet cross bench fuzz clean
 
@@ -61,9 +62,13 @@ cross:
 # (e.g. --format json). Kernel micro-benchmarks: go test -run '^$' -bench . ./infer/... ./tensor/...;
 # the decode's (official against refined masks): go test -run '^$' -bench Decode ./labels;
 # the JPEG decoder's against image/jpeg (cpu-ns/op): go test -run '^$' -bench Decode ./internal/jpegdec
+# Peers (PyTorch eager, onnxruntime fp32/int8, LiteRT's Python runtime) on the
+# same weights, interleaved round by round with our variants, when
+# `make peers-venv` has been run; otherwise the table says they were skipped.
+BENCH_ROUNDS ?= 3
 bench: build tflite-lib
-	GROUPVIT_TFLITE_LIB='$(TFLITE_LIB)' ./$(BIN) bench --config gcc-yfcc --size 224 --runs 5 --warmup 1 \
-		--threads 1,2 --precisions fp32,fp16,int8 --require-tflite $(BENCH_ARGS)
+	GROUPVIT_TFLITE_LIB='$(TFLITE_LIB)' ./$(BIN) bench --config gcc-yfcc --size 224 --rounds $(BENCH_ROUNDS) --runs 3 --warmup 1 \
+		--threads 1,2 --precisions fp32,fp16,int8 --require-tflite --peers '$(PEERS_PYTHON)' $(BENCH_ARGS)
 
 # Each fuzzer for a while; `make fuzz FUZZTIME=5m` for longer.
 FUZZTIME ?= 30s

@@ -61,6 +61,9 @@ type benchFlags struct {
 	format     string
 	lib        string
 	requireTF  bool
+	rounds     int
+	peers      string // Python of the peers venv (benchpeers.go); "" = no peers
+	peerScript string
 	configSet  bool // --config given explicitly: conflicts with --model
 	precSet    bool // --precisions given explicitly: conflicts with a .tflite --model
 	// Child mode (hidden): time one engine on one model file.
@@ -85,7 +88,9 @@ type benchVariant struct {
 	PeakRSSFrom    string    `json:"peak_rss_from,omitempty"` // where PeakRSSBytes was read
 	Skipped        string    `json:"skipped,omitempty"`
 	Failed         string    `json:"failed,omitempty"`
+	SpeedVsTorch   float64   `json:"speed_vs_pytorch,omitempty"` // PyTorch eager fp32 ms/frame at these threads ÷ this
 	file           string    // what the child opens: a checkpoint folder or .tflite file
+	textMs         []float64 // every round's text encoder times
 }
 
 func (v *benchVariant) measured() bool { return v.Skipped == "" && v.Failed == "" && v.MsPerFrame > 0 }
@@ -104,11 +109,18 @@ type benchReport struct {
 	Model    string          `json:"model"`
 	Size     int             `json:"size"`
 	Runs     int             `json:"runs"`
+	Rounds   int             `json:"rounds"`
 	Warmup   int             `json:"warmup"`
 	Machine  benchMachine    `json:"machine"`
 	TFLite   string          `json:"tflite,omitempty"`
 	Baseline string          `json:"baseline"` // the variant speed_vs_baseline divides by
 	Variants []*benchVariant `json:"variants"`
+	// Peers are other runtimes on the same weights (benchpeers.go).
+	Peers         []*benchVariant `json:"peers,omitempty"`
+	PeersSkipped  string          `json:"peers_skipped,omitempty"`
+	PeersFailed   string          `json:"peers_failed,omitempty"`
+	PeersPrepared *peerPrepared   `json:"peers_prepared,omitempty"`
+	checkpoint    string          // the folder the peers load ("" for a .tflite --model)
 }
 
 type benchMachine struct {
@@ -148,6 +160,9 @@ func parseBenchFlags(e *env, args []string) (*benchFlags, error) {
 	fs.IntVar(&f.size, "size", 0, "input `SIZE` in pixels (0: the model's own; fixed for .tflite files)")
 	fs.IntVar(&f.runs, "runs", 5, "timed runs per variant (the median is reported)")
 	fs.IntVar(&f.warmup, "warmup", 1, "untimed runs per variant before timing")
+	fs.IntVar(&f.rounds, "rounds", 1, "`N` rounds, each running every variant (and peer) once with --runs and --warmup, interleaved")
+	fs.StringVar(&f.peers, "peers", "", "`PYTHON` of a venv with torch and onnxruntime (make peers-venv): time them on the same weights, as ratios (skipped with a note if PYTHON is missing)")
+	fs.StringVar(&f.peerScript, "peers-script", filepath.Join("scripts", "peers_bench.py"), "`FILE`: the peer script --peers runs")
 	fs.StringVar(&f.threads, "threads", "1,2", "comma-separated `LIST` of thread counts to run each engine at")
 	fs.StringVar(&f.precisions, "precisions", "fp32,fp16,int8", "comma-separated `LIST` of TFLite precisions to export and run on XNNPACK (empty: native only)")
 	fs.BoolVar(&f.native, "native", true, "also bench the native engine (--native=false to skip it)")
@@ -172,6 +187,8 @@ func (f *benchFlags) check() error {
 	switch {
 	case f.runs < 1:
 		return fmt.Errorf("%w: --runs must be at least 1", errUsage)
+	case f.rounds < 1:
+		return fmt.Errorf("%w: --rounds must be at least 1", errUsage)
 	case f.warmup < 0:
 		return fmt.Errorf("%w: --warmup cannot be negative", errUsage)
 	case f.size < 0:
@@ -257,14 +274,16 @@ func benchParent(ctx context.Context, e *env, f *benchFlags) error {
 	// do not compete with it.
 	runtime.GC()
 	debug.FreeOSMemory()
-	if err := runBenchVariants(ctx, e, f, rep); err != nil {
+	peers := planPeers(ctx, e, f, rep, dir)
+	if err := runBenchVariants(ctx, e, f, rep, peers); err != nil {
 		return err
 	}
 	rep.setSpeeds()
+	rep.setPeerSpeeds()
 	if err := writeBenchReport(e.stdout, rep, f.format); err != nil {
 		return err
 	}
-	return benchFailures(rep)
+	return errors.Join(benchFailures(rep), peersFailure(rep))
 }
 
 // benchLibrary finds the TFLite runtime once, for every TFLite row. Without
@@ -297,7 +316,7 @@ func benchLibrary(f *benchFlags) (lib, skip string, err error) {
 // each at every thread count.
 func planBench(e *env, f *benchFlags, dir, skip string) (*benchReport, error) {
 	threads, _ := benchThreads(f.threads)
-	rep := &benchReport{Runs: f.runs, Warmup: f.warmup}
+	rep := &benchReport{Runs: f.runs, Rounds: f.rounds, Warmup: f.warmup}
 	if strings.HasSuffix(strings.ToLower(f.model), ".tflite") {
 		return rep, planTFLiteFile(rep, f, threads, skip)
 	}
@@ -305,6 +324,7 @@ func planBench(e *env, f *benchFlags, dir, skip string) (*benchReport, error) {
 	if err != nil {
 		return nil, err
 	}
+	rep.checkpoint = ckDir
 	src, nativeBytes, err := benchSource(ckDir)
 	if err != nil {
 		return nil, err
@@ -462,17 +482,25 @@ func benchLoadTFLite(data []byte, name string) (*export.Loaded, error) {
 	return l, nil
 }
 
-func runBenchVariants(ctx context.Context, e *env, f *benchFlags, rep *benchReport) error {
+// runBenchVariants runs every variant's child, then the peers, once per
+// round, so that the machine's load drift over the run hits every row.
+func runBenchVariants(ctx context.Context, e *env, f *benchFlags, rep *benchReport, peers *benchPeers) error {
 	exe, err := os.Executable()
 	if err != nil {
 		return fmt.Errorf("finding this program to run each variant in: %w", err)
 	}
-	for i, v := range rep.Variants {
-		if v.Skipped != "" {
-			continue
+	for round := 1; round <= f.rounds; round++ {
+		for i, v := range rep.Variants {
+			if v.Skipped != "" || v.Failed != "" {
+				continue
+			}
+			fmt.Fprintf(e.stderr, "groupvit bench: round %d/%d [%d/%d] %s\n", round, f.rounds, i+1, len(rep.Variants), v.Name)
+			runBenchChild(ctx, exe, f, rep.Size, v)
+			if err := ctx.Err(); err != nil {
+				return err
+			}
 		}
-		fmt.Fprintf(e.stderr, "groupvit bench: [%d/%d] %s\n", i+1, len(rep.Variants), v.Name)
-		runBenchChild(ctx, exe, f, rep.Size, v)
+		peers.round(ctx, e, f, rep)
 		if err := ctx.Err(); err != nil {
 			return err
 		}
@@ -480,8 +508,8 @@ func runBenchVariants(ctx context.Context, e *env, f *benchFlags, rep *benchRepo
 	return nil
 }
 
-// runBenchChild times v in a child process and fills in its timings and
-// peak memory, or why it failed.
+// runBenchChild times v in a child process and adds its timings and peak
+// memory to those of earlier rounds, or says why it failed.
 func runBenchChild(ctx context.Context, exe string, f *benchFlags, size int, v *benchVariant) {
 	args := []string{"bench", "--one", v.Engine, "--model-file", v.file,
 		"--threads", strconv.Itoa(v.Threads), "--size", strconv.Itoa(size),
@@ -506,11 +534,15 @@ func runBenchChild(ctx context.Context, exe string, f *benchFlags, size int, v *
 		v.Failed = fmt.Sprintf("reading the child's timings: %v", err)
 		return
 	}
-	v.Runtime, v.LoadMs, v.FrameMs = s.Runtime, s.LoadMs, s.FrameMs
-	v.MsPerFrame, v.TextMsPerLabel = median(s.FrameMs), median(s.TextMs)
-	v.PeakRSSBytes, v.PeakRSSFrom = s.VmHWMBytes, "VmHWM"
-	if s.VmHWMBytes == 0 {
-		v.PeakRSSBytes, v.PeakRSSFrom = peakRSS(cmd.ProcessState), "ru_maxrss"
+	v.Runtime, v.LoadMs = s.Runtime, s.LoadMs
+	v.FrameMs, v.textMs = append(v.FrameMs, s.FrameMs...), append(v.textMs, s.TextMs...)
+	v.MsPerFrame, v.TextMsPerLabel = median(v.FrameMs), median(v.textMs)
+	rss, from := s.VmHWMBytes, "VmHWM"
+	if rss == 0 {
+		rss, from = peakRSS(cmd.ProcessState), "ru_maxrss"
+	}
+	if rss > v.PeakRSSBytes {
+		v.PeakRSSBytes, v.PeakRSSFrom = rss, from
 	}
 }
 
@@ -625,7 +657,11 @@ func writeBenchReport(w io.Writer, r *benchReport, format string) error {
 
 func writeBenchTable(w io.Writer, r *benchReport) error {
 	m := r.Machine
-	fmt.Fprintf(w, "model:   %s, %d×%d px; median of %d run(s) after %d warm-up\n", r.Model, r.Size, r.Size, r.Runs, r.Warmup)
+	rounds := ""
+	if r.Rounds > 1 {
+		rounds = fmt.Sprintf(", in each of %d interleaved rounds", r.Rounds)
+	}
+	fmt.Fprintf(w, "model:   %s, %d×%d px; median of %d run(s) after %d warm-up%s\n", r.Model, r.Size, r.Size, r.Runs, r.Warmup, rounds)
 	fmt.Fprintf(w, "machine: %s, %d CPUs, GOMAXPROCS %d, %s/%s\n", m.CPU, m.CPUs, m.GOMAXPROCS, m.OS, m.Arch)
 	if r.TFLite != "" {
 		fmt.Fprintf(w, "tflite:  %s, XNNPACK delegate\n", r.TFLite)
@@ -660,10 +696,9 @@ func writeBenchTable(w io.Writer, r *benchReport) error {
 		return err
 	}
 	if noisy {
-		_, err := fmt.Fprintf(w, "\n* its slowest run took over %.1f× its fastest: the machine was busy; rerun, or raise --runs\n", benchNoisy)
-		return err
+		fmt.Fprintf(w, "\n* its slowest run took over %.1f× its fastest: the machine was busy; rerun, or raise --runs\n", benchNoisy)
 	}
-	return nil
+	return writePeerTable(w, r)
 }
 
 // benchMs keeps three significant digits for the sub-millisecond times of
