@@ -32,7 +32,7 @@ const (
 	peerORT   = "onnxruntime"
 	// peerLiteRT is LiteRT's own Python interpreter, on the .tflite files
 	// the bench exported for our TFLite rows.
-	peerLiteRT = "litert"
+	peerLiteRT = "litert-python"
 )
 
 // benchPeers runs the peer script; nil or skipped means no peer rows.
@@ -79,6 +79,10 @@ func planPeers(ctx context.Context, e *env, f *benchFlags, rep *benchReport, dir
 	}
 	if _, err := os.Stat(f.peers); errors.Is(err, fs.ErrNotExist) {
 		rep.PeersSkipped = fmt.Sprintf("no Python at %s (make peers-venv builds that venv)", f.peers)
+		return nil
+	}
+	if _, err := os.Stat(f.peerScript); err != nil {
+		rep.PeersFailed = fmt.Sprintf("the peer script: %v (run from the repository's root, or give --peers-script)", err)
 		return nil
 	}
 	if rep.checkpoint == "" {
