@@ -43,7 +43,6 @@ type benchPeers struct {
 	size           int      // input pixels
 	tflite         []string // PRECISION=FILE of our exports, for LiteRT's Python runtime
 	runtimes       []string
-	threads        []int
 }
 
 // peerPrepared is the script's first line: what it exported.
@@ -91,7 +90,7 @@ func planPeers(ctx context.Context, e *env, f *benchFlags, rep *benchReport, dir
 	}
 	threads, _ := benchThreads(f.threads)
 	p := &benchPeers{python: f.peers, script: f.peerScript, work: filepath.Join(dir, "peers"),
-		model: rep.checkpoint, size: rep.Size, threads: threads, runtimes: []string{peerTorch, peerORT}}
+		model: rep.checkpoint, size: rep.Size, runtimes: []string{peerTorch, peerORT}}
 	for _, v := range rep.Variants {
 		if v.Engine == benchEngineTFLite && v.file != "" && v.Threads == threads[0] {
 			p.tflite = append(p.tflite, v.Precision+"="+v.file)
@@ -260,7 +259,7 @@ func writePeerTable(w io.Writer, r *benchReport) error {
 			fmt.Fprintf(w, "         %s vs PyTorch: group embeddings min cosine %.6f, max |diff| %.2g\n", k, c.MinCosine, c.MaxAbsDiff)
 		}
 	}
-	fmt.Fprintln(w, "vs PyTorch = ms/frame of PyTorch eager fp32 at the row's thread count ÷ the row's (higher is faster)")
+	fmt.Fprintf(w, "vs PyTorch = ms/frame of PyTorch eager fp32 at the row's thread count ÷ the row's (higher is faster); * as above: slowest run over %.1f× the fastest\n", benchNoisy)
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "runtime\tprecision\tthreads\tms/frame\tvs PyTorch\n")
@@ -290,10 +289,18 @@ func writePeerRow(w io.Writer, r *benchReport, v *benchVariant) {
 	case v.Skipped != "":
 		fmt.Fprintf(w, "\t\tskipped: %s\n", v.Skipped)
 	case v.SpeedVsTorch == 0:
-		fmt.Fprintf(w, "%s\t-\n", benchMs(v.MsPerFrame))
+		fmt.Fprintf(w, "%s%s\t-\n", benchMs(v.MsPerFrame), noisyMark(v))
 	default:
-		fmt.Fprintf(w, "%s\t%.2fx\n", benchMs(v.MsPerFrame), v.SpeedVsTorch)
+		fmt.Fprintf(w, "%s%s\t%.2fx\n", benchMs(v.MsPerFrame), noisyMark(v), v.SpeedVsTorch)
 	}
+}
+
+// noisyMark flags a row whose runs spread as the main table flags them.
+func noisyMark(v *benchVariant) string {
+	if v.noisy() {
+		return "*"
+	}
+	return ""
 }
 
 // peerLabel names a row by runtime; ours are marked as ours.
