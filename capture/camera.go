@@ -375,6 +375,12 @@ func (c *Camera) open() error {
 		dev.Close()
 		return fmt.Errorf("capture: camera %s switched to format %s, which cannot be decoded", c.opts.Device, got.Format)
 	}
+	// YUYV frames are sized by the mode the driver reports, so that is
+	// the header to check; MJPEG frames are checked again by the decoder.
+	if err := CheckPixels("capture: camera "+c.opts.Device+" frame", got.Width, got.Height, 0); err != nil {
+		dev.Close()
+		return err
+	}
 	c.dev, c.mode, c.idle = dev, got, 0
 	return nil
 }

@@ -23,6 +23,7 @@ import (
 	_ "image/png"
 
 	"github.com/groupvit-edge/groupvit-edge/internal/jpegdec"
+	"github.com/groupvit-edge/groupvit-edge/internal/safeio"
 )
 
 // DefaultMaxPixels is the largest image, in pixels, that OpenFiles decodes
@@ -30,6 +31,11 @@ import (
 // still hold. It guards against a small compressed file that claims a huge
 // size and would exhaust memory before decoding could fail.
 const DefaultMaxPixels = 1 << 26
+
+// MaxImageFileBytes bounds an image file read by the file source. A
+// 64-megapixel image stays under it in any of the formats read (a PNG that
+// does not compress at all is 256 MiB at 8-bit RGBA).
+const MaxImageFileBytes = 300 << 20
 
 // FilesOptions configures OpenFiles. The zero value is ready to use.
 type FilesOptions struct {
@@ -43,6 +49,10 @@ type FilesOptions struct {
 	MaxPixels int
 	// Now stamps each frame's Time; nil means time.Now. Tests pin it.
 	Now func() time.Time
+	// Warn receives a message for each entry of an input folder that is
+	// skipped because it is not a regular file (a FIFO, a device, a
+	// dangling link): reading a FIFO would block forever. nil drops them.
+	Warn func(msg string)
 }
 
 // OpenFiles returns a Source reading image files. Each pattern is one of:
@@ -89,7 +99,7 @@ func OpenFiles(patterns []string, opts FilesOptions) (Source, error) {
 				add(m)
 				continue
 			}
-			imgs, err := folderImages(m)
+			imgs, err := folderImages(m, opts.Warn)
 			if err != nil {
 				return nil, err
 			}
@@ -146,7 +156,7 @@ func hasMeta(path string) bool {
 
 // folderImages lists the images at the top level of dir, sorted by name
 // (byte order, as os.ReadDir returns them).
-func folderImages(dir string) ([]string, error) {
+func folderImages(dir string, warn func(string)) ([]string, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, fmt.Errorf("capture: input folder: %w", err)
@@ -159,7 +169,18 @@ func folderImages(dir string) ([]string, error) {
 		if e.IsDir() || strings.HasPrefix(name, ".") || !isImageName(name) {
 			continue
 		}
-		out = append(out, filepath.Join(dir, name))
+		path := filepath.Join(dir, name)
+		if !e.Type().IsRegular() {
+			// A link is followed; anything else that is not a regular
+			// file (a FIFO would block the run) is skipped.
+			if err := safeio.CheckRegular(path); err != nil {
+				if warn != nil {
+					warn(fmt.Sprintf("skipping %q: %v", path, err))
+				}
+				continue
+			}
+		}
+		out = append(out, path)
 	}
 	return out, nil
 }
@@ -219,7 +240,7 @@ func (s *filesSource) Close() error {
 // readImage reads and decodes one file into an opaque RGBA image at the
 // origin. Errors do not repeat the file name: the caller's FrameError has it.
 func readImage(name string, maxPixels int) (*image.RGBA, error) {
-	data, err := os.ReadFile(name)
+	data, err := safeio.ReadFile(name, MaxImageFileBytes)
 	if err != nil {
 		var pe *fs.PathError
 		if errors.As(err, &pe) {
@@ -245,11 +266,8 @@ func readImage(name string, maxPixels int) (*image.RGBA, error) {
 			return nil, fmt.Errorf("not a PNG, JPEG or GIF image: %w", err)
 		}
 	}
-	if cfg.Width <= 0 || cfg.Height <= 0 {
-		return nil, fmt.Errorf("%s image is empty (%dx%d)", format, cfg.Width, cfg.Height)
-	}
-	if int64(cfg.Width)*int64(cfg.Height) > int64(maxPixels) {
-		return nil, fmt.Errorf("%s image is %dx%d, over the limit of %d pixels", format, cfg.Width, cfg.Height, maxPixels)
+	if err := CheckPixels(format+" image", cfg.Width, cfg.Height, maxPixels); err != nil {
+		return nil, err
 	}
 	var img image.Image
 	if isJPEG {
@@ -261,6 +279,22 @@ func readImage(name string, maxPixels int) (*image.RGBA, error) {
 		return nil, fmt.Errorf("decode %s: %w", format, err)
 	}
 	return toRGBA(img), nil
+}
+
+// CheckPixels is the size check every image path makes on the dimensions
+// its header declares, before decoding: a small compressed file can claim a
+// size that would exhaust memory. maxPixels 0 means DefaultMaxPixels.
+func CheckPixels(what string, w, h, maxPixels int) error {
+	if maxPixels <= 0 {
+		maxPixels = DefaultMaxPixels
+	}
+	if w <= 0 || h <= 0 {
+		return fmt.Errorf("%s is empty (%dx%d)", what, w, h)
+	}
+	if int64(w)*int64(h) > int64(maxPixels) {
+		return fmt.Errorf("%s is %dx%d, over the limit of %d pixels", what, w, h, maxPixels)
+	}
+	return nil
 }
 
 // toRGBA copies img into a new opaque RGBA image whose bounds start at the

@@ -174,13 +174,25 @@ func InsertHuffmanTables(data []byte) ([]byte, error) {
 // allocating them. It keeps a scratch buffer between frames, so it is not
 // safe for concurrent use; each source owns one.
 type MJPEGDecoder struct {
-	fixed []byte
+	// MaxPixels refuses frames whose header declares more pixels, before
+	// any pixel memory is allocated; zero means DefaultMaxPixels.
+	MaxPixels int
+	fixed     []byte
 }
 
 // Decode decodes one JPEG frame into a new *image.RGBA.
 func (d *MJPEGDecoder) Decode(data []byte) (*image.RGBA, error) {
 	sos, has, err := findFirstScan(data)
 	if err != nil {
+		return nil, err
+	}
+	// The frame header comes before the first scan, so its size is known
+	// (and checked) before the decoder allocates for it.
+	cfg, err := jpegdec.DecodeConfig(data)
+	if err != nil {
+		return nil, fmt.Errorf("capture: JPEG frame header: %w", err)
+	}
+	if err := CheckPixels("JPEG frame", cfg.Width, cfg.Height, d.MaxPixels); err != nil {
 		return nil, err
 	}
 	if !has {
@@ -191,7 +203,11 @@ func (d *MJPEGDecoder) Decode(data []byte) (*image.RGBA, error) {
 		d.fixed = append(d.fixed, data[sos:]...)
 		data = d.fixed
 	}
-	img, err := jpegdec.Decode(data, jpegdec.Options{MaxPixels: DefaultMaxPixels})
+	maxPixels := d.MaxPixels
+	if maxPixels <= 0 {
+		maxPixels = DefaultMaxPixels
+	}
+	img, err := jpegdec.Decode(data, jpegdec.Options{MaxPixels: maxPixels})
 	if err != nil {
 		return nil, fmt.Errorf("capture: decoding JPEG frame: %w", err)
 	}

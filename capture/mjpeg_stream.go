@@ -2,6 +2,7 @@ package capture
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -19,8 +21,14 @@ import (
 // memory; 32 MiB is several times a 4K MJPEG frame.
 const maxJPEGFrame = 32 << 20
 
+// errBadFrame marks a frame whose marker structure is broken: cut short by
+// the next image's SOI, a bad segment length, or over maxJPEGFrame. The
+// splitter has then already resynchronised (or will, at the next SOI), so
+// the source skips the frame, counts it, and goes on.
+var errBadFrame = errors.New("damaged JPEG frame")
+
 // errFrameTooLarge reports a JPEG frame over maxJPEGFrame.
-var errFrameTooLarge = errors.New("JPEG frame larger than 32 MiB, or missing its EOI marker")
+var errFrameTooLarge = fmt.Errorf("%w: larger than 32 MiB, or missing its EOI marker", errBadFrame)
 
 // jpegSplitter cuts a byte stream into JPEG images by following the JPEG
 // marker structure instead of trusting any framing around it. Bytes between
@@ -31,17 +39,64 @@ var errFrameTooLarge = errors.New("JPEG frame larger than 32 MiB, or missing its
 // thumbnail may contain those bytes. Only in entropy-coded data are they
 // guaranteed to be a marker, since the encoder stuffs every real 0xff there.
 type jpegSplitter struct {
-	r   *bufio.Reader
+	r   *unreader
 	buf []byte
 }
 
 func newJPEGSplitter(r io.Reader) *jpegSplitter {
-	return &jpegSplitter{r: bufio.NewReaderSize(r, 64<<10)}
+	return &jpegSplitter{r: &unreader{r: bufio.NewReaderSize(r, 64<<10)}}
+}
+
+// unreader is a reader that can be handed bytes back: after a damaged
+// frame, the bytes already taken for it may hold the start of the next
+// image (a cut-short segment whose length swallowed it), and those are read
+// again.
+type unreader struct {
+	back []byte
+	r    *bufio.Reader
+}
+
+func (u *unreader) ReadByte() (byte, error) {
+	if len(u.back) > 0 {
+		c := u.back[0]
+		u.back = u.back[1:]
+		return c, nil
+	}
+	return u.r.ReadByte()
+}
+
+func (u *unreader) Read(p []byte) (int, error) {
+	if len(u.back) > 0 {
+		n := copy(p, u.back)
+		u.back = u.back[n:]
+		return n, nil
+	}
+	return u.r.Read(p)
+}
+
+// unread puts b in front of what is still to be read.
+func (u *unreader) unread(b []byte) {
+	u.back = append(bytes.Clone(b), u.back...)
+}
+
+// resync handles a frame found damaged after len(s.buf) bytes: if those
+// bytes hold the start of another image (FF D8 FF past the frame's own
+// SOI), they are handed back to be read again, so that image is not lost.
+// It reports whether one was found.
+func (s *jpegSplitter) resync() bool {
+	i := bytes.Index(s.buf[2:], []byte{0xff, jpegSOI, 0xff})
+	if i < 0 {
+		return false
+	}
+	s.r.unread(s.buf[2+i:])
+	return true
 }
 
 // next returns the next complete JPEG image. The slice is reused by the
 // following call. It returns io.EOF when the stream ends between images and
-// io.ErrUnexpectedEOF when it ends inside one.
+// io.ErrUnexpectedEOF when it ends inside one. A damaged frame gives an
+// error wrapping errBadFrame, and the following call resumes at the next
+// SOI marker.
 func (s *jpegSplitter) next() ([]byte, error) {
 	if err := s.skipToSOI(); err != nil {
 		return nil, err
@@ -50,6 +105,12 @@ func (s *jpegSplitter) next() ([]byte, error) {
 	m, err := s.marker()
 	for err == nil {
 		s.buf = append(s.buf, 0xff, m)
+		if m == jpegSOI {
+			// A frame cut short (a camera or recorder dropped bytes)
+			// followed by the next image: that image is still whole.
+			s.resync()
+			return nil, fmt.Errorf("capture: %w: the next image starts after %d bytes, before this one's end marker", errBadFrame, len(s.buf)-2)
+		}
 		switch {
 		case m == jpegEOI:
 			return s.buf, nil
@@ -68,6 +129,13 @@ func (s *jpegSplitter) next() ([]byte, error) {
 		} else {
 			m, err = s.marker()
 		}
+	}
+	if errors.Is(err, errBadFrame) {
+		s.resync()
+	} else if errors.Is(err, io.ErrUnexpectedEOF) && s.resync() {
+		// The stream ended inside this frame, but a whole image may
+		// follow within the bytes it swallowed.
+		err = fmt.Errorf("capture: %w: cut short before the next image", errBadFrame)
 	}
 	return nil, err
 }
@@ -97,7 +165,9 @@ func (s *jpegSplitter) marker() (byte, error) {
 		return 0, noEOF(err)
 	}
 	if c != 0xff {
-		return 0, fmt.Errorf("capture: JPEG marker expected, found byte 0x%02x", c)
+		// Kept, so that resync sees every byte taken from the stream.
+		s.buf = append(s.buf, c)
+		return 0, fmt.Errorf("capture: %w: JPEG marker expected, found byte 0x%02x", errBadFrame, c)
 	}
 	for c == 0xff {
 		if c, err = s.r.ReadByte(); err != nil {
@@ -115,7 +185,7 @@ func (s *jpegSplitter) segment() error {
 	}
 	n := int(hdr[0])<<8 | int(hdr[1])
 	if n < 2 {
-		return fmt.Errorf("capture: JPEG segment length %d is below 2", n)
+		return fmt.Errorf("capture: %w: JPEG segment length %d is below 2", errBadFrame, n)
 	}
 	if len(s.buf)+n > maxJPEGFrame {
 		return fmt.Errorf("capture: %w", errFrameTooLarge)
@@ -215,7 +285,10 @@ func OpenMJPEG(ctx context.Context, name string, opts MJPEGOptions) (Source, err
 		s.open = func(ctx context.Context) (io.ReadCloser, error) { return openMJPEGURL(ctx, client, name) }
 	} else {
 		s.open = func(context.Context) (io.ReadCloser, error) {
-			f, err := os.Open(name)
+			// A FIFO is a fine MJPEG source, but opening one without a
+			// writer would block (ignoring Ctrl-C); without blocking,
+			// it reads as an empty stream instead.
+			f, err := os.OpenFile(name, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 			if err != nil {
 				return nil, fmt.Errorf("capture: opening MJPEG file: %w", err)
 			}
@@ -288,6 +361,9 @@ func (s *mjpegSource) Next(ctx context.Context) (Frame, error) {
 	}
 	if err == io.EOF {
 		return Frame{}, io.EOF
+	}
+	if errors.Is(err, errBadFrame) {
+		return Frame{}, &FrameError{Name: s.name, Err: fmt.Errorf("skipped: %w", err)}
 	}
 	if errors.Is(err, io.ErrUnexpectedEOF) {
 		// A recording cut short by a crash, or a stream dropped mid-frame:

@@ -11,6 +11,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -108,6 +109,9 @@ func parseY4MHeader(line string) (Y4MHeader, error) {
 	}
 	if h.Width <= 0 || h.Height <= 0 || h.Width > 1<<14 || h.Height > 1<<14 {
 		return Y4MHeader{}, fmt.Errorf("capture: Y4M frame size %dx%d is missing or out of range", h.Width, h.Height)
+	}
+	if err := CheckPixels("capture: Y4M frame", h.Width, h.Height, 0); err != nil {
+		return Y4MHeader{}, err
 	}
 	return h, nil
 }
@@ -256,7 +260,7 @@ func (s *y4mSource) reopen() error {
 	if s.f != nil {
 		s.f.Close()
 	}
-	f, err := os.Open(s.path)
+	f, err := os.OpenFile(s.path, os.O_RDONLY|syscall.O_NONBLOCK, 0) // a FIFO must not block the open
 	if err != nil {
 		return fmt.Errorf("capture: opening Y4M file: %w", err)
 	}

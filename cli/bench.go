@@ -22,8 +22,10 @@ import (
 
 	"github.com/groupvit-edge/groupvit-edge/export"
 	"github.com/groupvit-edge/groupvit-edge/infer"
+	"github.com/groupvit-edge/groupvit-edge/infer/litert"
 	"github.com/groupvit-edge/groupvit-edge/infer/tfengine"
 	"github.com/groupvit-edge/groupvit-edge/infer/tflite"
+	"github.com/groupvit-edge/groupvit-edge/internal/safeio"
 	"github.com/groupvit-edge/groupvit-edge/labels"
 	"github.com/groupvit-edge/groupvit-edge/models"
 	tfl "github.com/groupvit-edge/groupvit-edge/tflite"
@@ -38,7 +40,14 @@ import (
 
 const (
 	benchEngineNative = "native"
-	benchEngineTFLite = "tflite"
+	benchEngineTFLite = "tflite" // the classic TFLite 2.17 C API, XNNPACK
+	benchEngineLiteRT = "litert" // LiteRT, CPU accelerator (XNNPACK)
+	// benchEngineLiteRTGPU is LiteRT's GPU accelerator; on a machine
+	// without a GPU that is SwiftShader, and the row says so.
+	benchEngineLiteRTGPU = "litert-gpu"
+	// benchEnginePython is LiteRT's own Python runtime (ai_edge_litert)
+	// on the same file, run by scripts/litert_peer.py.
+	benchEnginePython = "litert-python"
 	// benchPrompt is the one label prompt the text encoder is timed on.
 	benchPrompt = "a photo of a dog."
 	// benchCalibImages is small because int8 ranges only set quantisation
@@ -60,10 +69,15 @@ type benchFlags struct {
 	native     bool
 	format     string
 	lib        string
-	requireTF  bool
+	liteLib    string
+	runtimes   string
+	gpu        bool
+	python     string
 	rounds     int
 	peers      string // Python of the peers venv (benchpeers.go); "" = no peers
 	peerScript string
+	requireTF  bool
+	requireLR  bool
 	configSet  bool // --config given explicitly: conflicts with --model
 	precSet    bool // --precisions given explicitly: conflicts with a .tflite --model
 	// Child mode (hidden): time one engine on one model file.
@@ -90,7 +104,7 @@ type benchVariant struct {
 	Failed         string    `json:"failed,omitempty"`
 	SpeedVsTorch   float64   `json:"speed_vs_pytorch,omitempty"` // PyTorch eager fp32 ms/frame at these threads ÷ this
 	file           string    // what the child opens: a checkpoint folder or .tflite file
-	textMs         []float64 // every round's text encoder times
+	textMs         []float64 // every round's text timings
 }
 
 func (v *benchVariant) measured() bool { return v.Skipped == "" && v.Failed == "" && v.MsPerFrame > 0 }
@@ -109,12 +123,13 @@ type benchReport struct {
 	Model    string          `json:"model"`
 	Size     int             `json:"size"`
 	Runs     int             `json:"runs"`
-	Rounds   int             `json:"rounds"`
 	Warmup   int             `json:"warmup"`
 	Machine  benchMachine    `json:"machine"`
 	TFLite   string          `json:"tflite,omitempty"`
+	LiteRT   string          `json:"litert,omitempty"`
 	Baseline string          `json:"baseline"` // the variant speed_vs_baseline divides by
 	Variants []*benchVariant `json:"variants"`
+	Rounds   int             `json:"rounds"`
 	// Peers are other runtimes on the same weights (benchpeers.go).
 	Peers         []*benchVariant `json:"peers,omitempty"`
 	PeersSkipped  string          `json:"peers_skipped,omitempty"`
@@ -160,15 +175,20 @@ func parseBenchFlags(e *env, args []string) (*benchFlags, error) {
 	fs.IntVar(&f.size, "size", 0, "input `SIZE` in pixels (0: the model's own; fixed for .tflite files)")
 	fs.IntVar(&f.runs, "runs", 5, "timed runs per variant (the median is reported)")
 	fs.IntVar(&f.warmup, "warmup", 1, "untimed runs per variant before timing")
-	fs.IntVar(&f.rounds, "rounds", 1, "`N` rounds, each running every variant (and peer) once with --runs and --warmup, interleaved")
-	fs.StringVar(&f.peers, "peers", "", "`PYTHON` of a venv with torch and onnxruntime (make peers-venv): time them on the same weights, as ratios (skipped with a note if PYTHON is missing)")
-	fs.StringVar(&f.peerScript, "peers-script", filepath.Join("scripts", "peers_bench.py"), "`FILE`: the peer script --peers runs")
 	fs.StringVar(&f.threads, "threads", "1,2", "comma-separated `LIST` of thread counts to run each engine at")
 	fs.StringVar(&f.precisions, "precisions", "fp32,fp16,int8", "comma-separated `LIST` of TFLite precisions to export and run on XNNPACK (empty: native only)")
 	fs.BoolVar(&f.native, "native", true, "also bench the native engine (--native=false to skip it)")
 	fs.StringVar(&f.format, "format", "table", "table or json")
 	fs.StringVar(&f.lib, "tflite-lib", "", "`PATH` of libtensorflowlite_c.so (default: $GROUPVIT_TFLITE_LIB, the make tflite-lib cache, system paths)")
 	fs.BoolVar(&f.requireTF, "require-tflite", false, "fail instead of skipping the TFLite rows when the runtime is missing")
+	fs.StringVar(&f.liteLib, "litert-lib", "", "`PATH` of libLiteRt.so (default: $GROUPVIT_LITERT_LIB, the make litert-lib cache, system paths)")
+	fs.BoolVar(&f.requireLR, "require-litert", false, "fail instead of skipping the LiteRT rows when the runtime is missing")
+	fs.StringVar(&f.runtimes, "runtimes", "litert,tflite", "comma-separated `LIST` of runtimes for the .tflite rows: litert (LiteRT CPU), tflite (classic TFLite 2.17)")
+	fs.BoolVar(&f.gpu, "gpu", false, "add a LiteRT GPU row (fp16 when benched; on SwiftShader, a CPU Vulkan, the row says so)")
+	fs.StringVar(&f.python, "python", "", "`PYTHON` with ai-edge-litert installed: adds rows for LiteRT's own Python runtime on the same files (make bench-venv)")
+	fs.StringVar(&f.peers, "peers", "", "`PYTHON` of a venv with torch and onnxruntime (make peers-venv): time them on the same weights, as ratios (skipped with a note if PYTHON is missing)")
+	fs.StringVar(&f.peerScript, "peers-script", filepath.Join("scripts", "peers_bench.py"), "`FILE`: the peer script --peers runs")
+	fs.IntVar(&f.rounds, "rounds", 1, "run every variant this many times, round-robin, so that peers share the machine's slow and busy moments; the median is over all rounds")
 	fs.StringVar(&f.one, "one", "", "internal: time one engine (native or tflite) in this process")
 	fs.StringVar(&f.modelFile, "model-file", "", "internal: the model --one opens")
 	for _, h := range []string{"one", "model-file"} {
@@ -197,8 +217,11 @@ func (f *benchFlags) check() error {
 		return fmt.Errorf("%w: --format %q: want table or json", errUsage, f.format)
 	case f.model != "" && f.configSet:
 		return fmt.Errorf("%w: --config and --model both given: bench a random preset or your own model, not both", errUsage)
-	case f.one != "" && f.one != benchEngineNative && f.one != benchEngineTFLite:
-		return fmt.Errorf("%w: --one %q: want native or tflite", errUsage, f.one)
+	case f.one != "" && f.one != benchEngineNative && f.one != benchEngineTFLite && f.one != benchEngineLiteRT && f.one != benchEngineLiteRTGPU:
+		return fmt.Errorf("%w: --one %q: want native, tflite, litert or litert-gpu", errUsage, f.one)
+	}
+	if _, err := benchRuntimes(f.runtimes); err != nil {
+		return err
 	}
 	if _, err := benchThreads(f.threads); err != nil {
 		return err
@@ -214,6 +237,23 @@ func (f *benchFlags) check() error {
 		return fmt.Errorf("%w: --config: %v", errUsage, err)
 	}
 	return nil
+}
+
+// benchRuntimes parses --runtimes.
+func benchRuntimes(s string) ([]string, error) {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		switch p = strings.TrimSpace(p); p {
+		case "":
+		case benchEngineLiteRT, benchEngineTFLite:
+			if !slices.Contains(out, p) {
+				out = append(out, p)
+			}
+		default:
+			return nil, fmt.Errorf("%w: --runtimes: %q: want litert or tflite", errUsage, p)
+		}
+	}
+	return out, nil
 }
 
 // benchThreads parses "1,2" into positive thread counts, keeping the order
@@ -254,20 +294,34 @@ func benchPrecisions(s string) ([]export.Precision, error) {
 // ---- parent: prepare the model files, run the children, report ----
 
 func benchParent(ctx context.Context, e *env, f *benchFlags) error {
-	lib, skip, err := benchLibrary(f)
-	if err != nil {
-		return err
+	runtimes, _ := benchRuntimes(f.runtimes)
+	skips := map[string]string{}
+	var lib, liteLib string
+	var err error
+	if slices.Contains(runtimes, benchEngineTFLite) {
+		if lib, skips[benchEngineTFLite], err = benchLibrary(f); err != nil {
+			return err
+		}
+	}
+	if slices.Contains(runtimes, benchEngineLiteRT) || f.gpu {
+		if liteLib, skips[benchEngineLiteRT], err = benchLiteRTLibrary(f); err != nil {
+			return err
+		}
+		skips[benchEngineLiteRTGPU] = skips[benchEngineLiteRT]
+	}
+	if f.python != "" {
+		skips[benchEnginePython] = benchPythonPeer(f.python)
 	}
 	dir, err := os.MkdirTemp("", "groupvit-bench-")
 	if err != nil {
 		return fmt.Errorf("temporary folder for the model files: %w", err)
 	}
 	defer os.RemoveAll(dir)
-	rep, err := planBench(e, f, dir, skip)
+	rep, err := planBench(e, f, dir, skips)
 	if err != nil {
 		return err
 	}
-	rep.TFLite = lib
+	rep.TFLite, rep.LiteRT = lib, liteLib
 	rep.Machine = thisMachine()
 	// The parent's copy of the model and its exports are garbage now; give
 	// the memory back before the children run, so that on a small board they
@@ -311,14 +365,68 @@ func benchLibrary(f *benchFlags) (lib, skip string, err error) {
 	return "", reason, nil
 }
 
+// benchLiteRTLibrary finds LiteRT once, for every LiteRT row, as
+// benchLibrary does for TFLite.
+func benchLiteRTLibrary(f *benchFlags) (lib, skip string, err error) {
+	l, err := litert.Open(f.liteLib)
+	if err == nil {
+		f.liteLib = l.Path()
+		return fmt.Sprintf("%s (%s)", l.Version(), l.Path()), "", nil
+	}
+	if f.requireLR {
+		return "", "", fmt.Errorf("--require-litert: %w", err)
+	}
+	if errors.Is(err, litert.ErrLibraryNotFound) && f.liteLib == "" {
+		return "", "LiteRT runtime not found (make litert-lib, or --litert-lib PATH)", nil
+	}
+	reason, _, _ := strings.Cut(err.Error(), "; fetch it")
+	return "", reason, nil
+}
+
+// fileRuntimes are the rows each exported file gets, in report order.
+func (f *benchFlags) fileRuntimes() []string {
+	rts, _ := benchRuntimes(f.runtimes)
+	var out []string
+	if slices.Contains(rts, benchEngineLiteRT) {
+		out = append(out, benchEngineLiteRT)
+	}
+	if f.python != "" {
+		out = append(out, benchEnginePython)
+	}
+	if slices.Contains(rts, benchEngineTFLite) {
+		out = append(out, benchEngineTFLite)
+	}
+	if f.gpu {
+		out = append(out, benchEngineLiteRTGPU)
+	}
+	return out
+}
+
+// addFileVariants adds every runtime's rows for one exported file.
+func (r *benchReport) addFileVariants(f *benchFlags, p export.Precision, threads []int, file string, size int64, skips map[string]string) {
+	for _, rt := range f.fileRuntimes() {
+		ts := threads
+		if rt == benchEngineLiteRTGPU {
+			// One row, at fp16 (the GPU export) unless the file has
+			// another precision: on SwiftShader a frame of the full
+			// model takes seconds. CPU threads hardly matter to it.
+			if p != export.FP16 && f.model == "" && strings.Contains(f.precisions, string(export.FP16)) {
+				continue
+			}
+			ts = threads[:1]
+		}
+		r.addVariants(rt, p, ts, file, size, skips[rt])
+	}
+}
+
 // planBench writes the model files every variant needs into dir and lists
-// the variants in report order: native first, then each TFLite precision,
-// each at every thread count.
-func planBench(e *env, f *benchFlags, dir, skip string) (*benchReport, error) {
+// the variants in report order: native first, then each precision on each
+// runtime, each at every thread count.
+func planBench(e *env, f *benchFlags, dir string, skips map[string]string) (*benchReport, error) {
 	threads, _ := benchThreads(f.threads)
-	rep := &benchReport{Runs: f.runs, Rounds: f.rounds, Warmup: f.warmup}
+	rep := &benchReport{Runs: f.runs * f.rounds, Rounds: f.rounds, Warmup: f.warmup}
 	if strings.HasSuffix(strings.ToLower(f.model), ".tflite") {
-		return rep, planTFLiteFile(rep, f, threads, skip)
+		return rep, planTFLiteFile(rep, f, threads, skips)
 	}
 	ckDir, err := benchCheckpointDir(e, f, dir, rep)
 	if err != nil {
@@ -341,15 +449,13 @@ func planBench(e *env, f *benchFlags, dir, skip string) (*benchReport, error) {
 	}
 	precs, _ := benchPrecisions(f.precisions)
 	for _, p := range precs {
-		file, size := "", int64(0)
-		if skip == "" {
-			fmt.Fprintf(e.stderr, "groupvit bench: exporting %s at %d px\n", p, rep.Size)
-			file = filepath.Join(dir, "model-"+string(p)+".tflite")
-			if size, err = benchExport(src, p, rep.Size, file); err != nil {
-				return nil, err
-			}
+		fmt.Fprintf(e.stderr, "groupvit bench: exporting %s at %d px\n", p, rep.Size)
+		file := filepath.Join(dir, "model-"+string(p)+".tflite")
+		size, err := benchExport(src, p, rep.Size, file)
+		if err != nil {
+			return nil, err
 		}
-		rep.addVariants(benchEngineTFLite, p, threads, file, size, skip)
+		rep.addFileVariants(f, p, threads, file, size, skips)
 	}
 	return rep, nil
 }
@@ -443,11 +549,11 @@ func benchExport(src export.Source, p export.Precision, size int, file string) (
 // planTFLiteFile benches a user's exported file: its own precision on
 // TFLite, and (with --native) its weights on the native engine, as
 // `groupvit run --engine native` would run it.
-func planTFLiteFile(rep *benchReport, f *benchFlags, threads []int, skip string) error {
+func planTFLiteFile(rep *benchReport, f *benchFlags, threads []int, skips map[string]string) error {
 	if f.precSet {
 		return fmt.Errorf("%w: --precisions does not apply to a .tflite --model: the file has one precision", errUsage)
 	}
-	data, err := os.ReadFile(f.model)
+	data, err := safeio.ReadFile(f.model, tfl.MaxFileBytes)
 	if err != nil {
 		return fmt.Errorf("model: %w", err)
 	}
@@ -466,12 +572,12 @@ func planTFLiteFile(rep *benchReport, f *benchFlags, threads []int, skip string)
 		}
 		rep.addVariants(benchEngineNative, export.FP32, threads, f.model, n, "")
 	}
-	rep.addVariants(benchEngineTFLite, l.Manifest.Precision, threads, f.model, int64(len(data)), skip)
+	rep.addFileVariants(f, l.Manifest.Precision, threads, f.model, int64(len(data)), skips)
 	return nil
 }
 
 func benchLoadTFLite(data []byte, name string) (*export.Loaded, error) {
-	mod, err := tfl.Parse(data)
+	mod, err := tfl.Load(data)
 	if err != nil {
 		return nil, fmt.Errorf("model %s: %w", name, err)
 	}
@@ -482,25 +588,29 @@ func benchLoadTFLite(data []byte, name string) (*export.Loaded, error) {
 	return l, nil
 }
 
-// runBenchVariants runs every variant's child, then the peers, once per
-// round, so that the machine's load drift over the run hits every row.
 func runBenchVariants(ctx context.Context, e *env, f *benchFlags, rep *benchReport, peers *benchPeers) error {
 	exe, err := os.Executable()
 	if err != nil {
 		return fmt.Errorf("finding this program to run each variant in: %w", err)
 	}
+	// Round-robin: with --rounds > 1 each variant runs once per round, so
+	// that peers compared in the table took their turns side by side.
 	for round := 1; round <= f.rounds; round++ {
 		for i, v := range rep.Variants {
 			if v.Skipped != "" || v.Failed != "" {
 				continue
 			}
-			fmt.Fprintf(e.stderr, "groupvit bench: round %d/%d [%d/%d] %s\n", round, f.rounds, i+1, len(rep.Variants), v.Name)
-			runBenchChild(ctx, exe, f, rep.Size, v)
+			fmt.Fprintf(e.stderr, "groupvit bench: [%d/%d] %s (round %d/%d)\n", i+1, len(rep.Variants), v.Name, round, f.rounds)
+			if v.Engine == benchEnginePython {
+				runBenchPython(ctx, f, v)
+			} else {
+				runBenchChild(ctx, exe, f, rep.Size, v)
+			}
 			if err := ctx.Err(); err != nil {
 				return err
 			}
 		}
-		peers.round(ctx, e, f, rep)
+		peers.round(ctx, e, f, rep) // PyTorch and onnxruntime, in the same round
 		if err := ctx.Err(); err != nil {
 			return err
 		}
@@ -508,14 +618,17 @@ func runBenchVariants(ctx context.Context, e *env, f *benchFlags, rep *benchRepo
 	return nil
 }
 
-// runBenchChild times v in a child process and adds its timings and peak
-// memory to those of earlier rounds, or says why it failed.
+// runBenchChild times v in a child process and fills in its timings and
+// peak memory, or why it failed.
 func runBenchChild(ctx context.Context, exe string, f *benchFlags, size int, v *benchVariant) {
 	args := []string{"bench", "--one", v.Engine, "--model-file", v.file,
 		"--threads", strconv.Itoa(v.Threads), "--size", strconv.Itoa(size),
 		"--runs", strconv.Itoa(f.runs), "--warmup", strconv.Itoa(f.warmup)}
 	if f.lib != "" && v.Engine == benchEngineTFLite {
 		args = append(args, "--tflite-lib", f.lib)
+	}
+	if f.liteLib != "" && (v.Engine == benchEngineLiteRT || v.Engine == benchEngineLiteRTGPU) {
+		args = append(args, "--litert-lib", f.liteLib)
 	}
 	cmd := exec.CommandContext(ctx, exe, args...)
 	// The program dispatches on its name only inside the test binary
@@ -529,17 +642,24 @@ func runBenchChild(ctx context.Context, exe string, f *benchFlags, size int, v *
 		v.Failed = fmt.Sprintf("%v: %s", err, lastLine(errOut.String()))
 		return
 	}
+	v.addSample(out.Bytes(), cmd.ProcessState)
+}
+
+// addSample adds one child's timings to v: frames and texts of every round
+// so far, the load time and peak memory of the worst round.
+func (v *benchVariant) addSample(out []byte, ps *os.ProcessState) {
 	var s benchSample
-	if err := json.Unmarshal(out.Bytes(), &s); err != nil {
+	if err := json.Unmarshal(out, &s); err != nil {
 		v.Failed = fmt.Sprintf("reading the child's timings: %v", err)
 		return
 	}
-	v.Runtime, v.LoadMs = s.Runtime, s.LoadMs
-	v.FrameMs, v.textMs = append(v.FrameMs, s.FrameMs...), append(v.textMs, s.TextMs...)
+	v.Runtime, v.LoadMs = s.Runtime, max(v.LoadMs, s.LoadMs)
+	v.FrameMs = append(v.FrameMs, s.FrameMs...)
+	v.textMs = append(v.textMs, s.TextMs...)
 	v.MsPerFrame, v.TextMsPerLabel = median(v.FrameMs), median(v.textMs)
 	rss, from := s.VmHWMBytes, "VmHWM"
-	if rss == 0 {
-		rss, from = peakRSS(cmd.ProcessState), "ru_maxrss"
+	if rss == 0 && ps != nil {
+		rss, from = peakRSS(ps), "ru_maxrss"
 	}
 	if rss > v.PeakRSSBytes {
 		v.PeakRSSBytes, v.PeakRSSFrom = rss, from
@@ -657,16 +777,19 @@ func writeBenchReport(w io.Writer, r *benchReport, format string) error {
 
 func writeBenchTable(w io.Writer, r *benchReport) error {
 	m := r.Machine
-	rounds := ""
-	if r.Rounds > 1 {
-		rounds = fmt.Sprintf(", in each of %d interleaved rounds", r.Rounds)
-	}
-	fmt.Fprintf(w, "model:   %s, %d×%d px; median of %d run(s) after %d warm-up%s\n", r.Model, r.Size, r.Size, r.Runs, r.Warmup, rounds)
+	fmt.Fprintf(w, "model:   %s, %d×%d px; median of %d run(s) after %d warm-up\n", r.Model, r.Size, r.Size, r.Runs, r.Warmup)
 	fmt.Fprintf(w, "machine: %s, %d CPUs, GOMAXPROCS %d, %s/%s\n", m.CPU, m.CPUs, m.GOMAXPROCS, m.OS, m.Arch)
+	if r.LiteRT != "" {
+		fmt.Fprintf(w, "litert:  %s\n", r.LiteRT)
+	}
 	if r.TFLite != "" {
 		fmt.Fprintf(w, "tflite:  %s, XNNPACK delegate\n", r.TFLite)
-	} else {
-		fmt.Fprintln(w, "tflite:  not available (the TFLite rows say why)")
+	}
+	for _, v := range r.Variants {
+		if v.Engine == benchEngineLiteRTGPU && v.measured() {
+			fmt.Fprintf(w, "litert-gpu: %s\n", v.Runtime)
+			break
+		}
 	}
 	base := "no row measured"
 	if r.Baseline != "" {
@@ -755,6 +878,9 @@ func benchChild(ctx context.Context, e *env, f *benchFlags) error {
 	}
 	defer eng.Close()
 	s := benchSample{Runtime: eng.Name(), LoadMs: msSince(t0)}
+	if f.one == benchEngineLiteRTGPU {
+		s.Runtime += " on " + vulkanDevice()
+	}
 	w, h := eng.InputSize()
 	px := infer.Pixels(export.SyntheticImages(1, max(w, h), 7)[0], w, h, infer.ImageNet)
 	s.FrameMs, err = timeRuns(f.runs, f.warmup, func() error {
@@ -808,7 +934,7 @@ func statusKiB(status, key string) int64 {
 func openBenchEngine(f *benchFlags, threads int) (infer.Engine, *labels.Tokenizer, error) {
 	isTFLite := strings.HasSuffix(strings.ToLower(f.modelFile), ".tflite")
 	switch {
-	case f.one == benchEngineTFLite:
+	case f.one == benchEngineTFLite || f.one == benchEngineLiteRT || f.one == benchEngineLiteRTGPU:
 		return openBenchTFLite(f, threads)
 	case isTFLite:
 		return openBenchNativeTFLite(f.modelFile, threads)
@@ -825,7 +951,7 @@ func openBenchEngine(f *benchFlags, threads int) (infer.Engine, *labels.Tokenize
 // manifest and tokenizer. (export.Load would also dequantize every weight
 // for the native engine, memory this variant must not be charged for.)
 func openBenchTFLite(f *benchFlags, threads int) (infer.Engine, *labels.Tokenizer, error) {
-	data, err := os.ReadFile(f.modelFile)
+	data, err := safeio.ReadFile(f.modelFile, tfl.MaxFileBytes)
 	if err != nil {
 		return nil, nil, fmt.Errorf("model: %w", err)
 	}
@@ -833,7 +959,14 @@ func openBenchTFLite(f *benchFlags, threads int) (infer.Engine, *labels.Tokenize
 	if err != nil {
 		return nil, nil, err
 	}
-	eng, err := tfengine.Open(data, man, tfengine.Options{Library: f.lib, Delegate: "xnnpack", Threads: threads})
+	opt := tfengine.Options{Runtime: "tflite", Accelerator: "cpu", Library: f.lib, Threads: threads}
+	switch f.one {
+	case benchEngineLiteRT:
+		opt = tfengine.Options{Runtime: "litert", Accelerator: "cpu", Library: f.liteLib, Threads: threads}
+	case benchEngineLiteRTGPU:
+		opt = tfengine.Options{Runtime: "litert", Accelerator: "gpu", Library: f.liteLib, Threads: threads}
+	}
+	eng, err := tfengine.Open(data, man, opt)
 	if err != nil {
 		return nil, nil, fmt.Errorf("model %s: %w", f.modelFile, err)
 	}
@@ -841,7 +974,7 @@ func openBenchTFLite(f *benchFlags, threads int) (infer.Engine, *labels.Tokenize
 }
 
 func benchManifest(data []byte, name string) (*export.Manifest, *labels.Tokenizer, error) {
-	mod, err := tfl.Parse(data)
+	mod, err := tfl.Load(data)
 	if err != nil {
 		return nil, nil, fmt.Errorf("model %s: %w", name, err)
 	}
@@ -857,7 +990,7 @@ func benchManifest(data []byte, name string) (*export.Manifest, *labels.Tokenize
 }
 
 func openBenchNativeTFLite(file string, threads int) (infer.Engine, *labels.Tokenizer, error) {
-	data, err := os.ReadFile(file)
+	data, err := safeio.ReadFile(file, tfl.MaxFileBytes)
 	if err != nil {
 		return nil, nil, fmt.Errorf("model: %w", err)
 	}

@@ -21,28 +21,24 @@ import (
 // Peers: other people's runtimes on the same weights, timed in the same run
 // as our variants, so that a speed claim is a ratio against a peer measured
 // side by side. `groupvit bench --peers PYTHON` runs scripts/peers_bench.py
-// (PyTorch eager, onnxruntime fp32 and dynamic int8, LiteRT's Python
-// interpreter on our own .tflite files) under PYTHON, a venv that
-// `make peers-venv` builds outside the repo. The script is run once to
-// export the ONNX files, then once per runtime in every round, between our
+// (PyTorch eager, onnxruntime fp32 and dynamic int8) under PYTHON, a venv
+// that `make peers-venv` builds outside the repo. The script is run once to
+// export the ONNX files, then once per runtime in every round, after our
 // own variants' children, so load drift on a shared machine hits every row.
+// (LiteRT's own Python runtime on our .tflite files is a variant of its own,
+// --python, benchpeer.go; the table below lists it with the peers.)
 
 const (
 	peerTorch = "pytorch"
 	peerORT   = "onnxruntime"
-	// peerLiteRT is LiteRT's own Python interpreter, on the .tflite files
-	// the bench exported for our TFLite rows.
-	peerLiteRT = "litert-python"
 )
 
 // benchPeers runs the peer script; nil or skipped means no peer rows.
 type benchPeers struct {
 	python, script string
-	work           string   // where the script's ONNX files go
-	model          string   // the checkpoint folder every peer loads
-	size           int      // input pixels
-	tflite         []string // PRECISION=FILE of our exports, for LiteRT's Python runtime
-	runtimes       []string
+	work           string // where the script's ONNX files go
+	model          string // the checkpoint folder every peer loads
+	size           int    // input pixels
 }
 
 // peerPrepared is the script's first line: what it exported.
@@ -88,17 +84,8 @@ func planPeers(ctx context.Context, e *env, f *benchFlags, rep *benchReport, dir
 		rep.PeersSkipped = "the peers load a checkpoint folder; a .tflite --model has none"
 		return nil
 	}
-	threads, _ := benchThreads(f.threads)
 	p := &benchPeers{python: f.peers, script: f.peerScript, work: filepath.Join(dir, "peers"),
-		model: rep.checkpoint, size: rep.Size, runtimes: []string{peerTorch, peerORT}}
-	for _, v := range rep.Variants {
-		if v.Engine == benchEngineTFLite && v.file != "" && v.Threads == threads[0] {
-			p.tflite = append(p.tflite, v.Precision+"="+v.file)
-		}
-	}
-	if len(p.tflite) > 0 {
-		p.runtimes = append(p.runtimes, peerLiteRT)
-	}
+		model: rep.checkpoint, size: rep.Size}
 	fmt.Fprintf(e.stderr, "groupvit bench: peers: exporting ONNX fp32 and int8 with %s\n", p.python)
 	out, err := p.run(ctx, "prepare", "--model", p.model, "--size", strconv.Itoa(p.size), "--work", p.work)
 	if err != nil {
@@ -120,7 +107,7 @@ func (p *benchPeers) round(ctx context.Context, e *env, f *benchFlags, rep *benc
 	if p == nil {
 		return
 	}
-	for _, rt := range p.runtimes {
+	for _, rt := range []string{peerTorch, peerORT} {
 		if rep.peerFailed(rt) {
 			continue
 		}
@@ -128,11 +115,6 @@ func (p *benchPeers) round(ctx context.Context, e *env, f *benchFlags, rep *benc
 		args := []string{"time", "--runtime", rt, "--threads", f.threads,
 			"--runs", strconv.Itoa(f.runs), "--warmup", strconv.Itoa(f.warmup),
 			"--model", p.model, "--size", strconv.Itoa(p.size), "--work", p.work}
-		if rt == peerLiteRT {
-			for _, t := range p.tflite {
-				args = append(args, "--tflite", t)
-			}
-		}
 		out, err := p.run(ctx, args...)
 		if err == nil {
 			var rows []peerRow
@@ -305,7 +287,7 @@ func noisyMark(v *benchVariant) string {
 
 // peerLabel names a row by runtime; ours are marked as ours.
 func peerLabel(r *benchReport, v *benchVariant) string {
-	if slices.Contains(r.Peers, v) {
+	if slices.Contains(r.Peers, v) || v.Engine == benchEnginePython {
 		if v.Runtime != "" {
 			return v.Runtime
 		}

@@ -50,6 +50,7 @@ func TestPeerSpeedsAndTable(t *testing.T) {
 		{Name: "tflite-int8-t2", Engine: "tflite", Precision: "int8", Threads: 2, Runtime: "tflite 2.17.1 (int8, xnnpack)", MsPerFrame: 45},
 		{Name: "tflite-int8-t4", Engine: "tflite", Precision: "int8", Threads: 4, MsPerFrame: 30},
 		{Name: "tflite-fp16-t1", Engine: "tflite", Precision: "fp16", Threads: 1, Skipped: "no runtime"},
+		{Name: "litert-python-int8-t2", Engine: benchEnginePython, Precision: "int8", Threads: 2, Runtime: "LiteRT 2.3.0 (Python)", MsPerFrame: 40},
 	}}
 	round := func(torch1, torch2, ort1 float64) []peerRow {
 		return []peerRow{
@@ -60,7 +61,8 @@ func TestPeerSpeedsAndTable(t *testing.T) {
 	}
 	rep.mergePeerRows(round(150, 90, 40))
 	rep.mergePeerRows(round(170, 70, 60))
-	rep.Peers = append(rep.Peers, &benchVariant{Name: "litert", Engine: "litert", Failed: "no module named ai_edge_litert"})
+	// a third round in which onnxruntime failed
+	rep.Peers = append(rep.Peers, &benchVariant{Name: "onnxruntime", Engine: "onnxruntime", Failed: "exit status 1: killed"})
 	rep.setPeerSpeeds()
 
 	if len(rep.Peers) != 4 {
@@ -68,7 +70,7 @@ func TestPeerSpeedsAndTable(t *testing.T) {
 	}
 	want := map[string]float64{ // PyTorch median ÷ row median
 		"pytorch-fp32-t1": 1, "pytorch-fp32-t2": 1, "onnxruntime-int8-t1": 160.0 / 50,
-		"tflite-int8-t1": 160.0 / 80, "tflite-int8-t2": 80.0 / 45, "tflite-int8-t4": 0, "tflite-fp16-t1": 0,
+		"tflite-int8-t1": 160.0 / 80, "tflite-int8-t2": 80.0 / 45, "litert-python-int8-t2": 2, "tflite-int8-t4": 0, "tflite-fp16-t1": 0,
 	}
 	for _, v := range append(rep.Peers, rep.Variants...) {
 		if w, ok := want[v.Name]; ok && v.SpeedVsTorch != w {
@@ -78,10 +80,10 @@ func TestPeerSpeedsAndTable(t *testing.T) {
 	if v := rep.Peers[0]; v.MsPerFrame != 160 || len(v.FrameMs) != 2 {
 		t.Errorf("PyTorch t1 after two rounds: %v ms from %v", v.MsPerFrame, v.FrameMs)
 	}
-	if !rep.peerFailed("litert") || rep.peerFailed("pytorch") {
-		t.Error("peerFailed: want litert only")
+	if !rep.peerFailed("onnxruntime") || rep.peerFailed("pytorch") {
+		t.Error("peerFailed: want onnxruntime only")
 	}
-	if err := peersFailure(rep); err == nil || !strings.Contains(err.Error(), "ai_edge_litert") {
+	if err := peersFailure(rep); err == nil || !strings.Contains(err.Error(), "killed") {
 		t.Errorf("peersFailure: %v, want the failed runtime's reason", err)
 	}
 
@@ -103,8 +105,9 @@ func TestPeerSpeedsAndTable(t *testing.T) {
 		"ours: tflite fp16 1 skipped: no runtime",
 		"PyTorch eager fp32 2 80.0 1.00x",
 		"ours: tflite 2.17.1 (int8, xnnpack) int8 2 45.0 1.78x",
+		"LiteRT 2.3.0 (Python) int8 2 40.0 2.00x",
 		"ours: tflite int8 4 30.0 -",
-		"litert - failed: no module named ai_edge_litert",
+		"onnxruntime - failed: exit status 1: killed",
 	}
 	at := strings.Index(strings.Join(lines, "\n"), strings.Join(wantRows, "\n"))
 	if at < 0 {

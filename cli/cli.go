@@ -36,7 +36,7 @@ func commands() map[string]command {
 		"export":       {"convert a checkpoint to a .tflite file (fp32, fp16 for GPU, int8 for CPU)", exportCmd},
 		"eval":         {"zero-shot mIoU on a labelled evaluation set, with baselines", evalCmd},
 		"bench":        {"time each engine and precision side by side: ms per frame, model size, peak memory", benchCmd},
-		"inspect":      {"describe a .tflite file: signatures, ops, sizes, metadata, GPU-delegate coverage", inspectCmd},
+		"inspect":      {"describe a .tflite file: signatures, ops, sizes, metadata", inspectCmd},
 		"cameras":      {"list V4L2 cameras with their formats, sizes and frame rates", camerasCmd},
 		"version":      {"print the version", versionCmd},
 	}
@@ -79,13 +79,10 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	case errors.Is(err, pflag.ErrHelp):
 		return 0
 	case errors.Is(err, errUsage):
-		fmt.Fprintf(stderr, "groupvit %s: %v\n", args[0], err)
+		fmt.Fprintf(stderr, "groupvit %s: %s\n", args[0], displayText(err.Error()))
 		return 2
-	case errors.Is(err, errPartial):
-		fmt.Fprintf(stderr, "groupvit %s: %v\n", args[0], err)
-		return 1
-	default:
-		fmt.Fprintf(stderr, "groupvit %s: %v\n", args[0], err)
+	default: // errPartial (some inputs failed) or a failure of the command
+		fmt.Fprintf(stderr, "groupvit %s: %s\n", args[0], displayText(err.Error()))
 		return 1
 	}
 }
@@ -117,13 +114,16 @@ func newFlags(e *env, name, synopsis string) *pflag.FlagSet {
 }
 
 func parse(fs *pflag.FlagSet, args []string) error {
+	if err := rangesCover(fs); err != nil {
+		return err
+	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
 			return err
 		}
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
-	return nil
+	return checkFlagRanges(fs)
 }
 
 func versionCmd(_ context.Context, e *env, args []string) error {

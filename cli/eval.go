@@ -1,17 +1,19 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"image"
 	"image/png"
-	"os"
 	"path/filepath"
 	"strings"
 
+	"github.com/groupvit-edge/groupvit-edge/capture"
 	"github.com/groupvit-edge/groupvit-edge/infer"
 	"github.com/groupvit-edge/groupvit-edge/internal/atomicfile"
+	"github.com/groupvit-edge/groupvit-edge/internal/safeio"
 	"github.com/groupvit-edge/groupvit-edge/models"
 	"github.com/groupvit-edge/groupvit-edge/segment"
 )
@@ -95,7 +97,7 @@ func evalCmd(ctx context.Context, e *env, args []string) error {
 	if *data == "" {
 		return fmt.Errorf("%w: --data DIR is required", errUsage)
 	}
-	b, err := os.ReadFile(filepath.Join(*data, "index.json"))
+	b, err := safeio.ReadFile(filepath.Join(*data, "index.json"), 64<<20)
 	if err != nil {
 		return fmt.Errorf("evaluation set: %w", err)
 	}
@@ -234,13 +236,21 @@ func evalCmd(ctx context.Context, e *env, args []string) error {
 	return nil
 }
 
+// readPNG reads a PNG of an evaluation set, checking the size its header
+// declares before decoding, as every image path does.
 func readPNG(path string) (image.Image, error) {
-	f, err := os.Open(path)
+	data, err := safeio.ReadFile(path, capture.MaxImageFileBytes)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	img, err := png.Decode(f)
+	cfg, err := png.DecodeConfig(bytes.NewReader(data))
+	if err == nil {
+		err = capture.CheckPixels("PNG image", cfg.Width, cfg.Height, 0)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	img, err := png.Decode(bytes.NewReader(data))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}

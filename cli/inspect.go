@@ -2,17 +2,20 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"os"
 	"sort"
 	"strings"
 
 	"github.com/groupvit-edge/groupvit-edge/export"
+	"github.com/groupvit-edge/groupvit-edge/infer"
+	"github.com/groupvit-edge/groupvit-edge/infer/litert"
 	"github.com/groupvit-edge/groupvit-edge/tflite"
 )
 
 func inspectCmd(_ context.Context, e *env, args []string) error {
 	fs := newFlags(e, "inspect", "model.tflite")
+	liteLib := fs.String("litert-lib", "", "`PATH` of libLiteRt.so, to ask LiteRT's GPU accelerator which ops it takes (default: its usual search)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -20,13 +23,9 @@ func inspectCmd(_ context.Context, e *env, args []string) error {
 		return fmt.Errorf("%w: give one .tflite file", errUsage)
 	}
 	path := fs.Arg(0)
-	data, err := os.ReadFile(path)
+	m, data, err := tflite.ReadFile(path)
 	if err != nil {
 		return err
-	}
-	m, err := tflite.Parse(data)
-	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
 	}
 	w := e.stdout
 	fmt.Fprintf(w, "%s: %.1f MB, %q\n", path, float64(len(data))/1e6, m.Description)
@@ -70,16 +69,9 @@ func inspectCmd(_ context.Context, e *env, args []string) error {
 		for _, k := range types {
 			fmt.Fprintf(w, " %s %.2f MB", k, float64(bytes[k])/1e6)
 		}
-		if bad := export.GPUUnsupported(sg); len(bad) > 0 {
-			names := make([]string, len(bad))
-			for j, c := range bad {
-				names[j] = fmt.Sprintf("%s×%d", c.Op, c.Count)
-			}
-			fmt.Fprintf(w, "\n  GPU delegate would leave on the CPU: %s\n", strings.Join(names, " "))
-		} else {
-			fmt.Fprint(w, "\n  GPU delegate: takes every op\n")
-		}
+		fmt.Fprintln(w)
 	}
+	fmt.Fprintf(w, "\nGPU placement: %s\n", gpuPlacement(data, *liteLib))
 	keys := make([]string, 0, len(m.Metadata))
 	for k := range m.Metadata {
 		keys = append(keys, k)
@@ -90,4 +82,49 @@ func inspectCmd(_ context.Context, e *env, args []string) error {
 		fmt.Fprintf(w, "  %-22s %d bytes\n", k, len(m.Metadata[k]))
 	}
 	return nil
+}
+
+// gpuPlacement asks LiteRT where it would run each subgraph's ops with the
+// GPU accelerator (GPU|CPU): the runtime's own decision, not a list kept
+// here. Without the runtime or a usable GPU it says the answer is unknown
+// and why.
+func gpuPlacement(data []byte, libPath string) string {
+	lib, err := litert.Open(libPath)
+	if err != nil {
+		return "unknown without the runtime (" + firstClause(err) + ")"
+	}
+	env, err := lib.NewEnvironment(litert.EnvOptions{})
+	if err != nil {
+		return "unknown: " + err.Error()
+	}
+	defer env.Close()
+	m, err := env.LoadModel(data)
+	if err != nil {
+		return "unknown: " + err.Error()
+	}
+	defer m.Close()
+	cm, err := env.Compile(m, litert.CompileOptions{Accelerators: litert.GPU | litert.CPU, Threads: 1})
+	if errors.Is(err, litert.ErrNoGPU) {
+		return "unknown here: " + err.Error()
+	}
+	if err != nil {
+		return "unknown: " + err.Error()
+	}
+	defer cm.Close()
+	var b strings.Builder
+	fmt.Fprintf(&b, "as LiteRT %s's GPU accelerator decided (GPU|CPU compile)", litert.Version)
+	for _, s := range cm.Placement().Subgraphs {
+		fmt.Fprintf(&b, "\n  %s: %s", s.Name, infer.FormatOps(s.ByAccelerator, s.Ops))
+		for _, l := range s.LeftOnCPU {
+			fmt.Fprintf(&b, "\n    left on the CPU: %s", l)
+		}
+	}
+	return b.String()
+}
+
+// firstClause keeps an error's first sentence: where a one-line answer
+// has no room for install instructions.
+func firstClause(err error) string {
+	s, _, _ := strings.Cut(err.Error(), "; ")
+	return s
 }

@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"github.com/groupvit-edge/groupvit-edge/infer"
+
 	"context"
 	"fmt"
 	"image"
@@ -31,6 +33,7 @@ type liveFlags struct {
 	output     string
 	maxFPS     float64
 	pace       bool
+	allowHosts []string
 }
 
 func (l *liveFlags) register(fs *pflag.FlagSet) {
@@ -43,6 +46,7 @@ func (l *liveFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&l.output, "output", "", "append every overlay to FILE.mjpeg")
 	fs.Float64Var(&l.maxFPS, "max-fps", 0, "cap on frames per second taken from the source (default: 15 for files served live, else none)")
 	fs.BoolVar(&l.pace, "pace", false, "play video and MJPEG files at their own frame rate, like a camera")
+	fs.StringArrayVar(&l.allowHosts, "allow-host", nil, "host `NAME` the --serve page may be opened by, besides IP addresses, localhost and this machine's names (repeatable; guards against DNS rebinding)")
 }
 
 // wanted reports whether run should take the live pipeline.
@@ -87,6 +91,16 @@ func (l *liveSegmenter) SetLabels(ctx context.Context, names []string) error {
 
 func (l *liveSegmenter) Labels() []string { return l.s.Labels() }
 
+// EncodeLabels and UseLabels let the pipeline encode a label change in
+// batches between frames (pipeline.LabelEncoder).
+func (l *liveSegmenter) EncodeLabels(ctx context.Context, names []string) ([]float32, int, error) {
+	return l.s.Embed(ctx, names)
+}
+
+func (l *liveSegmenter) UseLabels(names []string, emb []float32, dim int) error {
+	return l.s.Use(names, emb, dim)
+}
+
 func (l *liveSegmenter) LastTimings() map[string]time.Duration {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -96,7 +110,7 @@ func (l *liveSegmenter) LastTimings() map[string]time.Duration {
 // runLive drives the concurrent pipeline: a camera or stream (or files
 // played like one) through the segmenter into the live sinks.
 func runLive(ctx context.Context, e *env, lf *liveFlags, inputs []string, loop bool, out string,
-	seg *segment.Segmenter, template string, alpha float64) error {
+	seg *segment.Segmenter, template string, alpha float64, engine *infer.RuntimeInfo) error {
 	logger := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	var src capture.Source
 	var err error
@@ -116,7 +130,8 @@ func runLive(ctx context.Context, e *env, lf *liveFlags, inputs []string, loop b
 		}
 		src, err = capture.OpenCamera(capture.CameraOptions{Device: lf.camera, Format: format, Width: w, Height: h, FPS: lf.fps, Logger: logger})
 	case len(inputs) > 0:
-		src, err = capture.OpenInput(ctx, inputs, capture.InputOptions{Loop: loop, Pace: lf.pace})
+		src, err = capture.OpenInput(ctx, inputs, capture.InputOptions{Loop: loop, Pace: lf.pace,
+			Files: capture.FilesOptions{Warn: func(msg string) { logger.Warn(msg) }}})
 		// Files only behave like a camera (newest frame wins) when they
 		// are shown live; written out, every frame counts.
 		live = lf.serve != "" || lf.pace
@@ -131,7 +146,7 @@ func runLive(ctx context.Context, e *env, lf *liveFlags, inputs []string, loop b
 		maxFPS = 15 // a looping folder would otherwise decode frames only to drop them
 	}
 	p := pipeline.New(src, &liveSegmenter{s: seg}, pipeline.Options{
-		Live: live, MaxFPS: maxFPS, Template: template, Logger: logger,
+		Live: live, MaxFPS: maxFPS, Template: template, Logger: logger, Engine: engine,
 		Render: func(img *image.RGBA, seg *labels.Segmentation) (*image.RGBA, error) {
 			return overlay.Render(img, seg, overlay.Options{Alpha: alpha})
 		},
@@ -148,7 +163,7 @@ func runLive(ctx context.Context, e *env, lf *liveFlags, inputs []string, loop b
 		if !strings.Contains(addr, ":") {
 			addr = "127.0.0.1:" + addr // a bare port stays private to this machine
 		}
-		srv := stream.New(p, stream.Options{Addr: addr, Logger: logger})
+		srv := stream.New(p, stream.Options{Addr: addr, Logger: logger, AllowHosts: lf.allowHosts})
 		if err := srv.Start(); err != nil {
 			closeAll()
 			return err
@@ -177,7 +192,7 @@ func runLive(ctx context.Context, e *env, lf *liveFlags, inputs []string, loop b
 		sinks = append(sinks, f)
 	}
 	if out != "" {
-		fsink, err := output.NewFileSink(out, output.FileSinkOptions{})
+		fsink, err := output.NewFileSink(out, output.FileSinkOptions{Engine: engine})
 		if err != nil {
 			closeAll()
 			return err

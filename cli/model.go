@@ -22,17 +22,25 @@ type modelFlags struct {
 	threads  int
 	size     int
 	engine   string
-	delegate string
+	runtime  string
+	accel    string
+	delegate string // the old spelling of accel
 	lib      string
+	liteLib  string
 	gpuLib   string
+	npuDir   string
 }
 
 func (m *modelFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&m.path, "model", "", "the `MODEL`: a .tflite file from groupvit export, or a checkpoint folder (Hugging Face format); empty: the embedded default")
 	fs.StringVar(&m.engine, "engine", "", "tflite (the TFLite runtime), native (pure Go) or auto (tflite, else native); default: tflite for .tflite files, native for folders")
-	fs.StringVar(&m.delegate, "delegate", "xnnpack", "TFLite delegate: xnnpack (CPU), gpu, or none")
-	fs.StringVar(&m.lib, "tflite-lib", "", "`PATH` of libtensorflowlite_c.so (default: $GROUPVIT_TFLITE_LIB, the make tflite-lib cache, system paths)")
-	fs.StringVar(&m.gpuLib, "gpu-lib", "", "`PATH` of libtensorflowlite_gpu_delegate.so for --delegate gpu")
+	fs.StringVar(&m.runtime, "runtime", "litert", "runtime for .tflite files: litert (Google's LiteRT) or tflite (the classic TFLite 2.17 C API)")
+	fs.StringVar(&m.accel, "accelerator", "auto", "auto (the GPU when one is usable, else the CPU; says which), cpu (XNNPACK), gpu (GPU, CPU for the ops it lacks; an error without a usable GPU), gpu-only; the tflite runtime also takes none")
+	fs.StringVar(&m.delegate, "delegate", "", "old spelling of --accelerator (xnnpack means cpu)")
+	fs.StringVar(&m.liteLib, "litert-lib", "", "`PATH` of libLiteRt.so, with libLiteRtWebGpuAccelerator.so beside it (default: $GROUPVIT_LITERT_LIB, the make litert-lib cache, system paths)")
+	fs.StringVar(&m.lib, "tflite-lib", "", "`PATH` of libtensorflowlite_c.so for --runtime tflite (default: $GROUPVIT_TFLITE_LIB, the make tflite-lib cache, system paths)")
+	fs.StringVar(&m.npuDir, "npu-dispatch-dir", "", "`DIR` of a vendor NPU dispatch library, for --accelerator npu (LiteRT)")
+	fs.StringVar(&m.gpuLib, "gpu-lib", "", "`PATH` of libtensorflowlite_gpu_delegate.so for --runtime tflite --accelerator gpu")
 	fs.IntVar(&m.threads, "threads", 0, "CPU threads for inference (0: all cores)")
 	fs.IntVar(&m.size, "size", 0, "model input size in pixels, a multiple of the patch size (0: the model's own; fixed for .tflite files)")
 }
@@ -51,6 +59,11 @@ func (m *modelFlags) open(e *env) (*loadedModel, error) {
 	case "", "tflite", "native", "auto":
 	default:
 		return nil, fmt.Errorf("%w: --engine %q: want tflite, native or auto", errUsage, m.engine)
+	}
+	switch m.delegate {
+	case "", "xnnpack", "gpu", "none":
+	default:
+		return nil, fmt.Errorf("%w: --delegate %q: want xnnpack, gpu or none", errUsage, m.delegate)
 	}
 	if strings.HasSuffix(strings.ToLower(m.path), ".tflite") {
 		return m.openTFLite(e)

@@ -5,13 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
 
 	"github.com/groupvit-edge/groupvit-edge/capture"
+	"github.com/groupvit-edge/groupvit-edge/internal/safeio"
 	"github.com/groupvit-edge/groupvit-edge/labels"
 	"github.com/groupvit-edge/groupvit-edge/output"
 	"github.com/groupvit-edge/groupvit-edge/overlay"
@@ -52,7 +52,8 @@ func (l *labelFlags) names() ([]string, error) {
 		parts = append(parts, l.list)
 	}
 	if l.file != "" {
-		b, err := os.ReadFile(l.file)
+		// 255 labels of at most a few hundred bytes, with comments.
+		b, err := safeio.ReadFile(l.file, 1<<20)
 		if err != nil {
 			return nil, fmt.Errorf("labels file: %w", err)
 		}
@@ -83,12 +84,6 @@ func (l *labelFlags) segmenter(e *env, m *loadedModel, opt segment.Options) (*se
 	opt.ModelID = m.id
 	if !l.noCache {
 		opt.Cache = labels.Cache{Dir: cacheDir(e)}
-	}
-	if l.bgThresh < 0 || l.bgThresh > 1 {
-		return nil, fmt.Errorf("%w: --bg-thresh %v is outside [0, 1]", errUsage, l.bgThresh)
-	}
-	if !(l.refine >= 0) || l.refine > maxRefine {
-		return nil, fmt.Errorf("%w: --refine %v is outside [0, %v] (patch widths)", errUsage, l.refine, maxRefine)
 	}
 	if l.embeddings != "" {
 		f, err := labels.ReadEmbeddingFile(l.embeddings)
@@ -177,7 +172,9 @@ func runCmd(ctx context.Context, e *env, args []string) error {
 	var src capture.Source
 	if !isLive {
 		// Opened before the model so that a mistyped path fails at once.
-		if src, err = capture.OpenFiles(paths, capture.FilesOptions{Loop: *loop}); err != nil {
+		if src, err = capture.OpenFiles(paths, capture.FilesOptions{Loop: *loop, Warn: func(msg string) {
+			fmt.Fprintf(e.stderr, "groupvit: warning: %s\n", displayText(msg))
+		}}); err != nil {
 			return err
 		}
 		defer src.Close()
@@ -226,43 +223,24 @@ func runCmd(ctx context.Context, e *env, args []string) error {
 	fmt.Fprintf(e.stderr, "groupvit: %s on %s, labels %s, background threshold %g%s\n", m.engine.Name(), m.name,
 		joinQuoted(names), bg, from)
 	if isLive {
-		return runLive(ctx, e, &live, paths, *loop, *out, seg, lf.template(), *alpha)
+		return runLive(ctx, e, &live, paths, *loop, *out, seg, lf.template(), *alpha, engineInfo(m.engine))
 	}
 
-	sink, err := output.NewFileSink(*out, output.FileSinkOptions{})
+	sink, err := output.NewFileSink(*out, output.FileSinkOptions{Engine: engineInfo(m.engine)})
 	if err != nil {
 		return err
 	}
-	done, failed := 0, 0
-	for {
-		td := time.Now()
-		f, err := src.Next(ctx)
-		if errors.Is(err, io.EOF) {
-			break
+	process := func(f capture.Frame, decode time.Duration) error {
+		err := processFrame(ctx, f, seg, sink, lf.template(), *alpha, decode, textTime)
+		if err == nil {
+			textTime = 0 // paid once, reported on the first image
 		}
-		var fe *capture.FrameError
-		if errors.As(err, &fe) {
-			fmt.Fprintf(e.stderr, "groupvit: %s: %v\n", fe.Name, fe.Err)
-			sink.Fail(fe.Name, fe.Err)
-			failed++
-			continue
-		}
-		if err != nil {
-			sink.Close()
-			return err
-		}
-		decode := time.Since(td)
-		if err := processFrame(ctx, f, seg, sink, lf.template(), *alpha, decode, textTime); err != nil {
-			fmt.Fprintf(e.stderr, "groupvit: %s: %v\n", f.Name, err)
-			sink.Fail(f.Name, err)
-			failed++
-			if ctx.Err() != nil {
-				break
-			}
-			continue
-		}
-		textTime = 0 // paid once, reported on the first image
-		done++
+		return err
+	}
+	done, failed, err := segmentAll(ctx, e, src, sink, process)
+	if err != nil {
+		sink.Close()
+		return err
 	}
 	if err := sink.Close(); err != nil {
 		return err
@@ -276,6 +254,63 @@ func runCmd(ctx context.Context, e *env, args []string) error {
 	}
 	return nil
 }
+
+// segmentAll runs process on every frame of src, counting and reporting
+// (once, in stderr and in the sink's summary) each input that fails, and
+// going on with the next. It stops early only when ctx ends or the source
+// itself fails.
+func segmentAll(ctx context.Context, e *env, src capture.Source, sink failSink,
+	process func(f capture.Frame, decode time.Duration) error) (done, failed int, err error) {
+	for {
+		td := time.Now()
+		f, err := src.Next(ctx)
+		if errors.Is(err, io.EOF) {
+			return done, failed, nil
+		}
+		var fe *capture.FrameError
+		if errors.As(err, &fe) {
+			fmt.Fprintf(e.stderr, "groupvit: %s: %s\n", displayName(fe.Name), displayText(fe.Err.Error()))
+			sink.Fail(fe.Name, fe.Err)
+			failed++
+			continue
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				return done, failed, nil
+			}
+			return done, failed, err
+		}
+		if err := process(f, time.Since(td)); err != nil {
+			fmt.Fprintf(e.stderr, "groupvit: %s: %s\n", displayName(f.Name), displayText(err.Error()))
+			// A failed write is already in the sink's summary; only
+			// failures before it are added, so none counts twice.
+			var we *sinkWriteError
+			if !errors.As(err, &we) {
+				sink.Fail(f.Name, err)
+			}
+			failed++
+			if ctx.Err() != nil {
+				return done, failed, nil
+			}
+			continue
+		}
+		done++
+	}
+}
+
+// failSink is an output.Sink that lists failed inputs in its summary
+// (*output.FileSink).
+type failSink interface {
+	output.Sink
+	Fail(name string, err error)
+}
+
+// sinkWriteError marks an error from output.Sink.Write, which has
+// recorded the failure itself.
+type sinkWriteError struct{ err error }
+
+func (e *sinkWriteError) Error() string { return e.err.Error() }
+func (e *sinkWriteError) Unwrap() error { return e.err }
 
 func processFrame(ctx context.Context, f capture.Frame, seg *segment.Segmenter, sink output.Sink, template string,
 	alpha float64, decode, textTime time.Duration) error {
@@ -301,5 +336,8 @@ func processFrame(ctx context.Context, f capture.Frame, seg *segment.Segmenter, 
 	if textTime > 0 {
 		rec.SetTiming(output.StageEncodeText, textTime)
 	}
-	return sink.Write(ctx, output.Result{Frame: f, Seg: res.Seg, Overlay: over, Record: rec})
+	if err := sink.Write(ctx, output.Result{Frame: f, Seg: res.Seg, Overlay: over, Record: rec}); err != nil {
+		return &sinkWriteError{err}
+	}
+	return nil
 }

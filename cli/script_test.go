@@ -10,12 +10,16 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"syscall"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
 
+	"github.com/groupvit-edge/groupvit-edge/infer/litert"
 	"github.com/groupvit-edge/groupvit-edge/infer/tflite"
 	"github.com/groupvit-edge/groupvit-edge/internal/npy"
+	"github.com/groupvit-edge/groupvit-edge/internal/swiftshader"
+	"github.com/groupvit-edge/groupvit-edge/internal/tflitecraft"
 )
 
 func TestMain(m *testing.M) {
@@ -42,17 +46,40 @@ func TestScripts(t *testing.T) {
 	} else {
 		t.Logf("TFLite runtime missing, scripts marked [tflite] are skipped: %v", err)
 	}
+	liteLib := ""
+	if lib, err := litert.Open(""); err == nil {
+		liteLib = lib.Path()
+	} else if os.Getenv("CI") == "true" {
+		t.Fatalf("LiteRT runtime missing under CI: %v", err)
+	} else {
+		t.Logf("LiteRT runtime missing, scripts marked [litert] are skipped: %v", err)
+	}
+	// [gpu] scripts run LiteRT's GPU accelerator on SwiftShader: they set
+	// VK_ICD_FILENAMES=$SWIFTSHADER_ICD themselves, so the others keep
+	// the machine's own (here: no) Vulkan device.
+	sw, swErr := swiftshader.Prepare(t.TempDir())
+	if swErr != nil && os.Getenv("CI") == "true" {
+		t.Fatalf("SwiftShader missing under CI: %v", swErr)
+	}
 	testscript.Run(t, testscript.Params{
 		Dir: "testdata/script",
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("FIXTURE", fixture)
 			env.Setenv("GROUPVIT_CACHE", filepath.Join(env.WorkDir, ".cache"))
 			env.Setenv("GROUPVIT_TFLITE_LIB", tfliteLib)
+			env.Setenv("GROUPVIT_LITERT_LIB", liteLib)
+			env.Setenv("SWIFTSHADER_ICD", sw.ICD)
+			env.Setenv("XDG_RUNTIME_DIR", sw.RuntimeDir)
 			return nil
 		},
 		Condition: func(cond string) (bool, error) {
-			if cond == "tflite" {
+			switch cond {
+			case "tflite":
 				return tfliteLib != "", nil
+			case "litert":
+				return liteLib != "", nil
+			case "gpu":
+				return liteLib != "" && swErr == nil, nil
 			}
 			return false, fmt.Errorf("unknown condition %q", cond)
 		},
@@ -60,8 +87,60 @@ func TestScripts(t *testing.T) {
 			"maskeq":      maskEqualsNPY,
 			"npy2png":     npyToPNG,
 			"mjpegframes": mjpegFrames,
+			"elfstub":     elfStub,
+			"hostile":     writeHostile,
 		},
 	})
+}
+
+// writeHostile makes the crafted inputs an attacker would hand the command:
+//
+//	hostile fifo PATH              a FIFO (reading it would block for ever)
+//	hostile hugejpeg SRC.png PATH  a JPEG whose header says 60000x60000
+//	hostile bigpng W H PATH        a blank W×H PNG
+//	hostile badtflite PATH         a .tflite whose subgraph input is a weight
+//	hostile evilname SRC DIR       a copy of SRC named with a newline and an ANSI escape
+func writeHostile(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: hostile fifo|hugejpeg|evilname ...")
+	}
+	switch args[0] {
+	case "fifo":
+		ts.Check(syscall.Mkfifo(ts.MkAbs(args[1]), 0o600))
+	case "hugejpeg":
+		f, err := os.Open(ts.MkAbs(args[1]))
+		ts.Check(err)
+		img, err := png.Decode(f)
+		f.Close()
+		ts.Check(err)
+		var b bytes.Buffer
+		ts.Check(jpeg.Encode(&b, img, nil))
+		data := b.Bytes()
+		i := bytes.Index(data, []byte{0xff, 0xc0})
+		if i < 0 {
+			ts.Fatalf("no SOF0 marker")
+		}
+		const side = 60000
+		data[i+5], data[i+6], data[i+7], data[i+8] = side>>8, side&0xff, side>>8, side&0xff
+		ts.Check(os.WriteFile(ts.MkAbs(args[2]), data, 0o644))
+	case "bigpng": // hostile bigpng W H PATH: a plain image of that size
+		w, err := strconv.Atoi(args[1])
+		ts.Check(err)
+		h, err := strconv.Atoi(args[2])
+		ts.Check(err)
+		f, err := os.Create(ts.MkAbs(args[3]))
+		ts.Check(err)
+		ts.Check(png.Encode(f, image.NewGray(image.Rect(0, 0, w, h))))
+		ts.Check(f.Close())
+	case "badtflite": // subgraph input pointing at a weight
+		ts.Check(os.WriteFile(ts.MkAbs(args[1]), tflitecraft.Build(tflitecraft.Graph{Inputs: []int32{1}, Outputs: []int32{2}}), 0o644))
+	case "evilname":
+		data, err := os.ReadFile(ts.MkAbs(args[1]))
+		ts.Check(err)
+		ts.Check(os.WriteFile(filepath.Join(ts.MkAbs(args[2]), "evil\x1b[31mred\nforged line.png"), data, 0o644))
+	default:
+		ts.Fatalf("unknown hostile kind %q", args[0])
+	}
 }
 
 // maskEqualsNPY compares a label mask PNG with an int64 .npy label map pixel
@@ -240,4 +319,23 @@ func TestSplitJPEGs(t *testing.T) {
 	if _, err := splitJPEGs([]byte("not a jpeg")); err == nil {
 		t.Error("garbage was accepted")
 	}
+}
+
+// elfStub writes the 64-byte ELF header of a shared library for another
+// machine, all a loader reads before refusing it: elfstub aarch64|x86_64 FILE
+func elfStub(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: elfstub aarch64|x86_64 FILE")
+	}
+	machine := map[string]uint16{"aarch64": 183, "x86_64": 62}[args[0]]
+	if machine == 0 {
+		ts.Fatalf("elfstub: unknown machine %q", args[0])
+	}
+	h := make([]byte, 64)
+	copy(h, "\x7fELF\x02\x01\x01")
+	h[16], h[20], h[52] = 3, 1, 64 // ET_DYN, version 1, header size
+	h[18], h[19] = byte(machine), byte(machine>>8)
+	p := ts.MkAbs(args[1])
+	ts.Check(os.MkdirAll(filepath.Dir(p), 0o755))
+	ts.Check(os.WriteFile(p, h, 0o644))
 }

@@ -3,10 +3,10 @@ package cli
 import (
 	"errors"
 	"fmt"
-	"os"
 
 	"github.com/groupvit-edge/groupvit-edge/export"
 	"github.com/groupvit-edge/groupvit-edge/infer"
+	"github.com/groupvit-edge/groupvit-edge/infer/litert"
 	"github.com/groupvit-edge/groupvit-edge/infer/tfengine"
 	"github.com/groupvit-edge/groupvit-edge/infer/tflite"
 	"github.com/groupvit-edge/groupvit-edge/labels"
@@ -17,13 +17,10 @@ import (
 // asked (--engine native, or auto without the library), on the native
 // engine: one file serves boards with and without TFLite.
 func (m *modelFlags) openTFLite(e *env) (*loadedModel, error) {
-	data, err := os.ReadFile(m.path)
+	// ReadFile validates the graph before any engine sees it.
+	mod, data, err := tfl.ReadFile(m.path)
 	if err != nil {
 		return nil, fmt.Errorf("model: %w", err)
-	}
-	mod, err := tfl.Parse(data)
-	if err != nil {
-		return nil, fmt.Errorf("model %s: %w", m.path, err)
 	}
 	l, err := export.ReadInfo(mod)
 	if err != nil {
@@ -43,16 +40,19 @@ func (m *modelFlags) openTFLite(e *env) (*loadedModel, error) {
 		engine = "tflite"
 	}
 	if engine != "native" { // tflite or auto; open checked the value
-		eng, err := tfengine.Open(data, l.Manifest, tfengine.Options{
-			Library: m.lib, Delegate: m.delegate, Threads: m.threads, GPULibrary: m.gpuLib,
-			Warn: func(msg string) { fmt.Fprintf(e.stderr, "groupvit: warning: %s\n", msg) },
-		})
+		opt, err := m.runtimeOptions()
+		if err != nil {
+			return nil, err
+		}
+		opt.Warn = func(msg string) { fmt.Fprintf(e.stderr, "groupvit: %s\n", msg) }
+		eng, err := tfengine.Open(data, l.Manifest, opt)
 		if err == nil {
 			lm.engine = eng
 			return lm, nil
 		}
-		if engine == "tflite" || !(errors.Is(err, tflite.ErrLibraryNotFound) || errors.Is(err, tflite.ErrDelegateUnavailable)) {
-			return nil, fmt.Errorf("%w (run it without TFLite with --engine native, or let --engine auto fall back)", err)
+		notFound := errors.Is(err, tflite.ErrLibraryNotFound) || errors.Is(err, tflite.ErrDelegateUnavailable) || errors.Is(err, litert.ErrLibraryNotFound)
+		if engine == "tflite" || !notFound {
+			return nil, fmt.Errorf("%w (run it without a runtime library with --engine native, or let --engine auto fall back)", err)
 		}
 		fmt.Fprintf(e.stderr, "groupvit: %v\ngroupvit: --engine auto: running %s on the native engine instead\n", err, m.path)
 	}
@@ -69,4 +69,39 @@ func (m *modelFlags) openTFLite(e *env) (*loadedModel, error) {
 	}
 	lm.engine = nat
 	return lm, nil
+}
+
+// runtimeOptions reads --runtime, --accelerator and the old --delegate.
+func (m *modelFlags) runtimeOptions() (tfengine.Options, error) {
+	accel := m.accel
+	if m.delegate != "" {
+		if m.accel != "auto" && m.accel != m.delegate {
+			return tfengine.Options{}, fmt.Errorf("%w: --delegate %s and --accelerator %s disagree (--delegate is the old name)", errUsage, m.delegate, m.accel)
+		}
+		accel = m.delegate
+	}
+	if accel == "xnnpack" {
+		accel = "cpu"
+	}
+	lib := m.liteLib
+	switch m.runtime {
+	case "litert":
+		if accel == "none" {
+			return tfengine.Options{}, fmt.Errorf("%w: --accelerator none is the tflite runtime's (LiteRT always has XNNPACK: use cpu)", errUsage)
+		}
+	case "tflite":
+		lib = m.lib
+	default:
+		return tfengine.Options{}, fmt.Errorf("%w: --runtime %q: want litert or tflite", errUsage, m.runtime)
+	}
+	return tfengine.Options{Runtime: m.runtime, Accelerator: accel, Library: lib, GPULibrary: m.gpuLib, DispatchDir: m.npuDir, Threads: m.threads}, nil
+}
+
+// engineInfo is what the run record and /stats say about the engine.
+func engineInfo(eng infer.Engine) *infer.RuntimeInfo {
+	if d, ok := eng.(infer.Described); ok {
+		info := d.Info()
+		return &info
+	}
+	return nil
 }

@@ -9,6 +9,7 @@ package export
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/groupvit-edge/groupvit-edge/infer"
 	"github.com/groupvit-edge/groupvit-edge/models"
@@ -74,6 +75,11 @@ type Options struct {
 	Template  string // prompt template recorded for users of the file
 	// Ranges are the calibrated activation ranges INT8 needs (Calibrate).
 	Ranges Ranges
+	// Skip names rewrites of DefaultLowering(Precision) to leave out, so
+	// the graph keeps builtins the GPU accelerator refuses: tests compare
+	// outputs with and without them, and a test of the GPU's fallback to
+	// the CPU needs an op the GPU leaves.
+	Skip Lowering
 }
 
 // Build traces both encoders and assembles the model.
@@ -99,8 +105,8 @@ func Build(src Source, opt Options) (mod *tflite.Model, err error) {
 		}
 	}()
 
-	img := newTracer(SigImage, opt.Precision, opt.Ranges)
-	img.gpu = opt.Precision == FP16 // the GPU delegate's precision
+	low := DefaultLowering(opt.Precision) &^ opt.Skip
+	img := newTracer(SigImage, opt.Precision, opt.Ranges, low)
 	k := v.Channels * v.PatchSize * v.PatchSize
 	patches := img.input(InPatches, tflite.Float32, []int{1, gh * gw, k})
 	pos, err := m.PositionEmbedding(gh, gw)
@@ -112,7 +118,7 @@ func Build(src Source, opt Options) (mod *tflite.Model, err error) {
 	img.output(out.ImageEmbed, OutImage)
 	img.output(out.SoftMap, OutSoftMap)
 
-	txt := newTracer(SigText, opt.Precision, opt.Ranges)
+	txt := newTracer(SigText, opt.Precision, opt.Ranges, low)
 	ctxLen := m.Arch.Text.Context
 	ids := txt.input(InInputIDs, tflite.Int32, []int{1, ctxLen})
 	txt.output(m.EncodeText(txt, ids, nil).Embeds, OutTextEmbeds)
@@ -176,6 +182,9 @@ func ReadManifest(m *tflite.Model) (*Manifest, error) {
 	if man.Format != manifestFormat {
 		return nil, fmt.Errorf("groupvit manifest format %q, this binary reads %q", man.Format, manifestFormat)
 	}
+	if err := man.checkSizes(); err != nil {
+		return nil, fmt.Errorf("groupvit manifest: %w", err)
+	}
 	for _, s := range []struct {
 		key     string
 		in, out []string
@@ -196,6 +205,25 @@ func ReadManifest(m *tflite.Model) (*Manifest, error) {
 		}
 	}
 	return &man, nil
+}
+
+// checkSizes refuses sizes that do not describe the model a file can hold:
+// engines size buffers and loops by them before running anything.
+func (man *Manifest) checkSizes() error {
+	p, w, h := man.PatchSize, man.InputSize[0], man.InputSize[1]
+	switch {
+	case p < 1 || p > models.MaxImageSize:
+		return fmt.Errorf("patch size %d is outside [1, %d]", p, models.MaxImageSize)
+	case w < p || h < p || w > models.MaxImageSize || h > models.MaxImageSize || w%p != 0 || h%p != 0:
+		return fmt.Errorf("input size %dx%d is not a multiple of the %d px patch within [%d, %d]", w, h, p, p, models.MaxImageSize)
+	case man.Grid != [2]int{h / p, w / p}:
+		return fmt.Errorf("grid %v does not match input %dx%d in %d px patches", man.Grid, w, h, p)
+	case man.ContextLength < 1 || man.ContextLength > 4096:
+		return fmt.Errorf("context length %d is outside [1, 4096]", man.ContextLength)
+	case man.Groups < 0 || man.Groups > 4096 || man.EmbedDim < 0 || man.EmbedDim > 16384:
+		return fmt.Errorf("%d groups of dimension %d are outside [0, 4096] x [0, 16384]", man.Groups, man.EmbedDim)
+	}
+	return nil
 }
 
 func findSignature(m *tflite.Model, key string) *tflite.Signature {
@@ -276,10 +304,7 @@ func Load(m *tflite.Model) (*Loaded, error) {
 			if t.Data == nil {
 				continue
 			}
-			name := t.Name
-			if len(name) > 5 && name[len(name)-5:] == "/fp16" {
-				name = name[:len(name)-5]
-			}
+			name := strings.TrimSuffix(t.Name, "/fp16")
 			if _, seen := weights[name]; seen {
 				continue
 			}
@@ -291,6 +316,21 @@ func Load(m *tflite.Model) (*Loaded, error) {
 				weights[name] = f
 			}
 		}
+	}
+	// The second table of an int8 pair (lookupInt8Pair) refines the first.
+	for name, lo := range weights {
+		base, ok := strings.CutSuffix(name, ResidualSuffix)
+		if !ok {
+			continue
+		}
+		hi, ok := weights[base]
+		if !ok || len(hi.Data) != len(lo.Data) {
+			return nil, fmt.Errorf("tensor %q: no table %q of its size to refine", name, base)
+		}
+		for i, v := range lo.Data {
+			hi.Data[i] += v
+		}
+		delete(weights, name)
 	}
 	weights["logit_scale"] = &tensor.Tensor{Shape: []int{}, Data: []float32{man.LogitScaleRaw}}
 	arch := infer.ArchFromConfig(cfg)

@@ -17,9 +17,9 @@ type Precision string
 const (
 	// FP32 keeps every weight in float32: the exact reference.
 	FP32 Precision = "fp32"
-	// FP16 stores weight matrices and tables in float16, expanded by
-	// DEQUANTIZE ops at load: half the size, and what the GPU delegate
-	// computes in anyway.
+	// FP16 stores weight matrices in float16, expanded by DEQUANTIZE ops
+	// at load (the token table as an int8 pair of the same size, see
+	// LowerHalfTable): half the size, and what a GPU computes in anyway.
 	FP16 Precision = "fp16"
 	// INT8 runs every Linear layer as an int8 FULLY_CONNECTED: per-channel
 	// symmetric weights, activations quantized with calibrated ranges
@@ -66,16 +66,15 @@ type tracer struct {
 	ranges Ranges
 	consts map[string]*value
 	n      int
-	// gpu spells GELU, L2 normalisation and the hard assignment with ops
-	// the GPU delegate takes (see gpu_ops.go), so a GPU runs the whole
-	// image graph instead of bouncing to the CPU and back.
-	gpu bool
+	// low is the set of rewrites that spell ops the GPU accelerator
+	// refuses with ops it takes (lower.go).
+	low Lowering
 }
 
 var _ infer.Ops = (*tracer)(nil)
 
-func newTracer(name string, prec Precision, ranges Ranges) *tracer {
-	return &tracer{sg: &tflite.Subgraph{Name: name}, prec: prec, ranges: ranges, consts: map[string]*value{}}
+func newTracer(name string, prec Precision, ranges Ranges, low Lowering) *tracer {
+	return &tracer{sg: &tflite.Subgraph{Name: name}, prec: prec, ranges: ranges, consts: map[string]*value{}, low: low}
 }
 
 func i32s(s []int) []int32 {
@@ -154,6 +153,11 @@ func (t *tracer) scalar(x float32) int {
 // float32; they are a few hundred KB.
 func bigEnough(h *tensor.Tensor) bool { return len(h.Shape) == 2 && len(h.Data) >= 4096 }
 
+// storedHalf reports whether x is a host constant stored as float16.
+func (t *tracer) storedHalf(x *value) bool {
+	return x.host != nil && t.prec != FP32 && bigEnough(x.host)
+}
+
 // use returns the tensor index of v, materialising a host constant as
 // float32 (FP32, and small constants in every mode) or float16 + DEQUANTIZE.
 func (t *tracer) use(v infer.Value) int {
@@ -162,7 +166,7 @@ func (t *tracer) use(v infer.Value) int {
 		return x.idx
 	}
 	h := x.host
-	if t.prec != FP32 && bigEnough(h) {
+	if t.storedHalf(x) {
 		half := make([]byte, 2*len(h.Data))
 		for i, f := range h.Data {
 			binary.LittleEndian.PutUint16(half[2*i:], toHalf(f))
@@ -310,8 +314,8 @@ func (t *tracer) Mean(x infer.Value, axis int) infer.Value {
 	return t.op(tflite.OpMean, &tflite.ReducerOptions{}, tflite.Float32, shape, t.use(x), t.constI32(axis))
 }
 
-// LayerNorm has no TFLite builtin: it is spelled with MEAN, SUB, MUL,
-// RSQRT and ADD, all of which the GPU delegate and XNNPACK take.
+// LayerNorm has no TFLite builtin: it is spelled with a mean (meanLast),
+// SUB, MUL, RSQRT and ADD, all of which the GPU and XNNPACK take.
 func (t *tracer) LayerNorm(x, gamma, beta infer.Value, eps float32) infer.Value {
 	d := x.Dims()
 	keep := append([]int(nil), d...)
@@ -326,17 +330,16 @@ func (t *tracer) LayerNorm(x, gamma, beta infer.Value, eps float32) infer.Value 
 	return t.op(tflite.OpAdd, &tflite.AddOptions{}, tflite.Float32, d, y.idx, t.use(beta))
 }
 
-// meanLast averages the last axis of tensor idx (shape d), keeping it. For
-// the GPU it is MEAN; for the CPU it is a FULLY_CONNECTED with one output
-// whose weights are all 1/n: XNNPACK in TFLite 2.17 does not take MEAN over
-// the channel axis, and every LayerNorm would otherwise split the graph
-// into another delegate partition.
+// meanLast averages the last axis of tensor idx (shape d), keeping it, as
+// a FULLY_CONNECTED with one output whose weights are all 1/n: XNNPACK in
+// TFLite 2.17 does not take MEAN over the channel axis, and every LayerNorm
+// would otherwise split the graph into another delegate partition. LiteRT's
+// GPU accelerator takes this spelling too (a fp16 image graph spelled with
+// MEAN, REDUCE_MAX and a hand-made one-hot for the older GPU delegate, and
+// this one, both compile GPU-only).
 func (t *tracer) meanLast(idx int, d []int) int {
 	keep := append([]int(nil), d...)
 	keep[len(keep)-1] = 1
-	if t.gpu {
-		return t.op(tflite.OpMean, &tflite.ReducerOptions{KeepDims: true}, tflite.Float32, keep, idx, t.constI32(lastAxis(d))).idx
-	}
 	n := d[len(d)-1]
 	name := fmt.Sprintf("mean_weights_%d", n)
 	w, ok := t.consts[name]
@@ -358,9 +361,6 @@ func (t *tracer) Softmax(x infer.Value) infer.Value {
 // OneHotArgMax is ARG_MAX then ONE_HOT; TFLite's ARG_MAX keeps the first
 // of equal maxima, as torch.argmax does.
 func (t *tracer) OneHotArgMax(x infer.Value) infer.Value {
-	if t.gpu && !x.(*value).ids {
-		return t.oneHotGPU(x)
-	}
 	d := x.Dims()
 	idxShape := d[:len(d)-1]
 	arg := t.op(tflite.OpArgMax, &tflite.ArgMaxOptions{OutputType: tflite.Int32}, tflite.Int32, idxShape, t.use(x), t.constI32(lastAxis(d)))
@@ -369,8 +369,8 @@ func (t *tracer) OneHotArgMax(x infer.Value) infer.Value {
 }
 
 func (t *tracer) L2Normalize(x infer.Value) infer.Value {
-	if t.gpu {
-		return t.l2NormalizeGPU(x)
+	if t.low&LowerL2Norm != 0 {
+		return t.l2NormalizeLowered(x)
 	}
 	return t.op(tflite.OpL2Normalization, &tflite.L2NormOptions{}, tflite.Float32, x.Dims(), t.use(x))
 }
@@ -425,6 +425,9 @@ func (t *tracer) Slice(x infer.Value, axis, start, end int) infer.Value {
 	if axis < 0 {
 		axis += len(d)
 	}
+	if xv := x.(*value); xv.host != nil && t.low&LowerConstSlice != 0 {
+		return t.foldSlice(xv, axis, start, end)
+	}
 	begin := make([]int, len(d))
 	size := append([]int(nil), d...)
 	begin[axis], size[axis] = start, end-start
@@ -432,11 +435,15 @@ func (t *tracer) Slice(x infer.Value, axis, start, end int) infer.Value {
 }
 
 // Embed is GATHER on the token table (float16 behind DEQUANTIZE except in
-// FP32; TFLite dequantizes a constant once, at the first run). An int8 table
-// was tried: its single scale cost the fixture 4% of its label map.
+// FP32; TFLite dequantizes a constant once, at the first run), or the
+// lowered lookup (gatherLowered). An int8 table with a single scale was
+// tried: it cost the fixture 4% of its label map.
 func (t *tracer) Embed(table, ids infer.Value) infer.Value {
 	tv := table.(*value)
 	shape := append(append([]int(nil), ids.Dims()...), tv.shape[1])
+	if t.low&(LowerGather|LowerHalfTable) != 0 {
+		return t.gatherLowered(tv, ids, shape)
+	}
 	return t.op(tflite.OpGather, &tflite.GatherOptions{Axis: 0}, tflite.Float32, shape, t.use(table), t.use(ids))
 }
 

@@ -10,6 +10,26 @@ import (
 // the native engine.
 type Eager struct {
 	Workers tensor.Workers
+	// Done, when closed, makes the next matrix product abandon the
+	// forward pass (it panics with errCanceled, which the native engine
+	// turns back into the context's error), so that SIGTERM stops a long
+	// encode within one op instead of after the whole pass.
+	Done <-chan struct{}
+}
+
+// canceled is the panic value that unwinds a canceled forward pass.
+type canceled struct{}
+
+// checkDone panics with canceled once Done is closed.
+func (e Eager) checkDone() {
+	if e.Done == nil {
+		return
+	}
+	select {
+	case <-e.Done:
+		panic(canceled{})
+	default:
+	}
 }
 
 // IDs is an integer tensor (token ids) usable as a Value by Eager.
@@ -36,9 +56,10 @@ func must(t *tensor.Tensor, err error) *tensor.Tensor {
 	return t
 }
 
-func (Eager) Const(_ string, t *tensor.Tensor) Value { return t }
+func (e Eager) Const(_ string, t *tensor.Tensor) Value { return t }
 
 func (e Eager) Linear(x, w, b Value) Value {
+	e.checkDone()
 	xt, wt := tt(x), tt(w)
 	rows, in := xt.Rows()
 	out := wt.Shape[0]
@@ -61,6 +82,7 @@ func (e Eager) Linear(x, w, b Value) Value {
 }
 
 func (e Eager) MatMul(a, b Value, transposeB bool) Value {
+	e.checkDone()
 	at, bt := tt(a), tt(b)
 	na, nb := len(at.Shape), len(bt.Shape)
 	if na < 2 || na != nb || !tensor.SameShape(at.Shape[:na-2], bt.Shape[:nb-2]) {
@@ -91,27 +113,33 @@ func (e Eager) MatMul(a, b Value, transposeB bool) Value {
 	return c
 }
 
-func (Eager) Add(a, b Value) Value {
+func (e Eager) Add(a, b Value) Value {
+	e.checkDone()
 	return must(tensor.Broadcast(tt(a), tt(b), func(x, y float32) float32 { return x + y }))
 }
 
-func (Eager) Mul(a, b Value) Value {
+func (e Eager) Mul(a, b Value) Value {
+	e.checkDone()
 	return must(tensor.Broadcast(tt(a), tt(b), func(x, y float32) float32 { return x * y }))
 }
 
-func (Eager) Div(a, b Value) Value {
+func (e Eager) Div(a, b Value) Value {
+	e.checkDone()
 	return must(tensor.Broadcast(tt(a), tt(b), func(x, y float32) float32 { return x / y }))
 }
 
-func (Eager) Scale(x Value, s float32) Value {
+func (e Eager) Scale(x Value, s float32) Value {
+	e.checkDone()
 	return tensor.Map(tt(x), func(v float32) float32 { return v * s })
 }
 
-func (Eager) AddScalar(x Value, s float32) Value {
+func (e Eager) AddScalar(x Value, s float32) Value {
+	e.checkDone()
 	return tensor.Map(tt(x), func(v float32) float32 { return v + s })
 }
 
-func (Eager) SumLast(x Value) Value {
+func (e Eager) SumLast(x Value) Value {
+	e.checkDone()
 	xt := tt(x)
 	rows, cols := xt.Rows()
 	shape := append([]int(nil), xt.Shape...)
@@ -127,7 +155,8 @@ func (Eager) SumLast(x Value) Value {
 	return out
 }
 
-func (Eager) Mean(x Value, axis int) Value {
+func (e Eager) Mean(x Value, axis int) Value {
+	e.checkDone()
 	xt := tt(x)
 	if axis < 0 {
 		axis += len(xt.Shape)
@@ -149,17 +178,19 @@ func (Eager) Mean(x Value, axis int) Value {
 	return out
 }
 
-func (Eager) LayerNorm(x, gamma, beta Value, eps float32) Value {
+func (e Eager) LayerNorm(x, gamma, beta Value, eps float32) Value {
+	e.checkDone()
 	return tensor.LayerNorm(tt(x), tt(gamma).Data, tt(beta).Data, eps)
 }
 
-func (Eager) Softmax(x Value) Value     { return tensor.Softmax(tt(x)) }
-func (Eager) L2Normalize(x Value) Value { return tensor.L2Normalize(tt(x)) }
-func (Eager) GELU(x Value) Value        { return tensor.Map(tt(x), tensor.GELU) }
-func (Eager) QuickGELU(x Value) Value   { return tensor.Map(tt(x), tensor.QuickGELU) }
-func (Eager) ReLU(x Value) Value        { return tensor.Map(tt(x), tensor.ReLU) }
+func (e Eager) Softmax(x Value) Value     { return tensor.Softmax(tt(x)) }
+func (e Eager) L2Normalize(x Value) Value { return tensor.L2Normalize(tt(x)) }
+func (e Eager) GELU(x Value) Value        { return tensor.Map(tt(x), tensor.GELU) }
+func (e Eager) QuickGELU(x Value) Value   { return tensor.Map(tt(x), tensor.QuickGELU) }
+func (e Eager) ReLU(x Value) Value        { return tensor.Map(tt(x), tensor.ReLU) }
 
-func (Eager) Reshape(x Value, shape ...int) Value {
+func (e Eager) Reshape(x Value, shape ...int) Value {
+	e.checkDone()
 	xt := tt(x)
 	if tensor.Numel(shape) != len(xt.Data) {
 		panic(fmt.Sprintf("infer: Reshape %v to %v", xt.Shape, shape))
@@ -167,11 +198,13 @@ func (Eager) Reshape(x Value, shape ...int) Value {
 	return &tensor.Tensor{Shape: append([]int(nil), shape...), Data: xt.Data}
 }
 
-func (Eager) Transpose(x Value, perm ...int) Value {
+func (e Eager) Transpose(x Value, perm ...int) Value {
+	e.checkDone()
 	return must(tensor.Transpose(tt(x), perm))
 }
 
-func (Eager) Concat(axis int, xs ...Value) Value {
+func (e Eager) Concat(axis int, xs ...Value) Value {
+	e.checkDone()
 	first := tt(xs[0])
 	if axis < 0 {
 		axis += len(first.Shape)
@@ -195,7 +228,8 @@ func (Eager) Concat(axis int, xs ...Value) Value {
 	return out
 }
 
-func (Eager) Slice(x Value, axis, start, end int) Value {
+func (e Eager) Slice(x Value, axis, start, end int) Value {
+	e.checkDone()
 	xt := tt(x)
 	if axis < 0 {
 		axis += len(xt.Shape)
@@ -213,7 +247,8 @@ func (Eager) Slice(x Value, axis, start, end int) Value {
 	return out
 }
 
-func (Eager) Embed(table, ids Value) Value {
+func (e Eager) Embed(table, ids Value) Value {
+	e.checkDone()
 	tbl := tt(table)
 	id, ok := ids.(*IDs)
 	if !ok {
@@ -232,7 +267,8 @@ func (Eager) Embed(table, ids Value) Value {
 
 // OneHotArgMax also takes integer ids: the text encoder finds its
 // end-of-text position as the largest id.
-func (Eager) OneHotArgMax(x Value) Value {
+func (e Eager) OneHotArgMax(x Value) Value {
+	e.checkDone()
 	if id, ok := x.(*IDs); ok {
 		f := tensor.New(id.Shape...)
 		for i, v := range id.Data {

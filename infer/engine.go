@@ -86,6 +86,11 @@ func NewNative(m *Model, workers, w, h int) (*Native, error) {
 	if w == 0 || h == 0 {
 		w, h = m.Arch.Vision.ImageSize, m.Arch.Vision.ImageSize
 	}
+	// Checked before anything is sized by it: activations grow with the
+	// fourth power of the input size.
+	if w < 1 || h < 1 || w > models.MaxImageSize || h > models.MaxImageSize {
+		return nil, fmt.Errorf("native engine: input size %dx%d is outside [1, %d] pixels", w, h, models.MaxImageSize)
+	}
 	if _, _, err := m.Arch.Vision.Grid(h, w); err != nil {
 		return nil, fmt.Errorf("native engine: %w", err)
 	}
@@ -101,11 +106,28 @@ func (n *Native) Close() error          { return nil }
 // Model exposes the forward pass (the exporter traces it).
 func (n *Native) Model() *Model { return n.m }
 
-// EncodeImage implements Engine.
-func (n *Native) EncodeImage(ctx context.Context, pixels *tensor.Tensor) (*ImageResult, error) {
+// opsFor returns the engine's ops bound to ctx, and the deferred function
+// that turns the cancellation panic of a canceled pass into ctx's error.
+func (n *Native) opsFor(ctx context.Context, err *error) (Eager, func()) {
+	ops := n.ops
+	ops.Done = ctx.Done()
+	return ops, func() {
+		if r := recover(); r != nil {
+			if _, ok := r.(canceled); !ok {
+				panic(r)
+			}
+			*err = fmt.Errorf("native engine: %w", context.Cause(ctx))
+		}
+	}
+}
+
+// EncodeImage implements Engine. Canceling ctx stops it within one op.
+func (n *Native) EncodeImage(ctx context.Context, pixels *tensor.Tensor) (res *ImageResult, err error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	ops, rescue := n.opsFor(ctx, &err)
+	defer rescue()
 	if len(pixels.Shape) != 3 || pixels.Shape[0] != n.m.Arch.Vision.Channels {
 		return nil, fmt.Errorf("native engine: pixels of shape %v, want [%d, h, w]", pixels.Shape, n.m.Arch.Vision.Channels)
 	}
@@ -121,7 +143,7 @@ func (n *Native) EncodeImage(ctx context.Context, pixels *tensor.Tensor) (*Image
 	if err != nil {
 		return nil, err
 	}
-	out := n.m.EncodeImage(n.ops, patches, pos, nil)
+	out := n.m.EncodeImage(ops, patches, pos, nil)
 	ge, ie, sm := out.GroupEmbeds.(*tensor.Tensor), out.ImageEmbed.(*tensor.Tensor), out.SoftMap.(*tensor.Tensor)
 	return &ImageResult{
 		GroupEmbeds: &tensor.Tensor{Shape: ge.Shape[1:], Data: ge.Data},
@@ -131,11 +153,13 @@ func (n *Native) EncodeImage(ctx context.Context, pixels *tensor.Tensor) (*Image
 	}, nil
 }
 
-// EncodeText implements Engine.
-func (n *Native) EncodeText(ctx context.Context, ids [][]int32) (*tensor.Tensor, error) {
+// EncodeText implements Engine. Canceling ctx stops it within one op.
+func (n *Native) EncodeText(ctx context.Context, ids [][]int32) (emb *tensor.Tensor, err error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	ops, rescue := n.opsFor(ctx, &err)
+	defer rescue()
 	if len(ids) == 0 {
 		return nil, fmt.Errorf("native engine: no text to encode")
 	}
@@ -152,6 +176,11 @@ func (n *Native) EncodeText(ctx context.Context, ids [][]int32) (*tensor.Tensor,
 		}
 		flat.Data = append(flat.Data, row...)
 	}
-	out := n.m.EncodeText(n.ops, flat, nil)
+	out := n.m.EncodeText(ops, flat, nil)
 	return out.Embeds.(*tensor.Tensor), nil
+}
+
+// Info implements Described: the pure-Go engine runs everything on the CPU.
+func (n *Native) Info() RuntimeInfo {
+	return RuntimeInfo{Runtime: "native", Accelerator: fmt.Sprintf("cpu (pure Go, %d workers)", n.ops.Workers)}
 }

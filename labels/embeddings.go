@@ -6,11 +6,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/groupvit-edge/groupvit-edge/internal/atomicfile"
+	"github.com/groupvit-edge/groupvit-edge/internal/safeio"
 )
 
 // EmbeddingFile holds precomputed label embeddings, so a board too small to
@@ -40,32 +42,67 @@ func WriteEmbeddingFile(path string, f *EmbeddingFile) error {
 	return atomicfile.WriteFile(path, b, false)
 }
 
+// Limits of an embeddings file: the 8-bit label mask holds 255 labels, and
+// no GroupViT projects to more than a few thousand dimensions.
+const (
+	maxEmbedLabels = 255
+	maxEmbedDim    = 16384
+	// maxEmbeddingFileBytes: every value written as JSON takes at most
+	// 16 bytes ("-1.2345678e-38,"), plus labels and templates.
+	maxEmbeddingFileBytes = maxEmbedLabels*maxEmbedDim*16 + 1<<20
+)
+
 // ReadEmbeddingFile reads and checks a file written by WriteEmbeddingFile.
 func ReadEmbeddingFile(path string) (*EmbeddingFile, error) {
-	b, err := os.ReadFile(path)
+	b, err := safeio.ReadFile(path, maxEmbeddingFileBytes)
 	if err != nil {
 		return nil, fmt.Errorf("label embeddings: %w", err)
 	}
 	var f EmbeddingFile
-	if err := json.Unmarshal(b, &f); err != nil {
-		return nil, fmt.Errorf("label embeddings %s: not a label-embeddings file: %w", path, err)
-	}
-	if f.Format != embeddingFormat {
-		return nil, fmt.Errorf("label embeddings %s: format %q, want %q", path, f.Format, embeddingFormat)
-	}
-	if err := f.check(); err != nil {
+	if err := ParseEmbeddingFile(b, &f); err != nil {
 		return nil, fmt.Errorf("label embeddings %s: %w", path, err)
 	}
 	return &f, nil
 }
 
+// ParseEmbeddingFile decodes and checks the contents of an embeddings file.
+func ParseEmbeddingFile(b []byte, f *EmbeddingFile) error {
+	if err := json.Unmarshal(b, f); err != nil {
+		return fmt.Errorf("not a label-embeddings file: %w", err)
+	}
+	if f.Format != embeddingFormat {
+		return fmt.Errorf("format %q, want %q", f.Format, embeddingFormat)
+	}
+	return f.check()
+}
+
+// check validates everything later code sizes or indexes by: the
+// dimension (Lookup allocates labels × Dim), the label count and names,
+// and that each embedding is Dim finite values.
 func (f *EmbeddingFile) check() error {
+	if f.Dim < 1 || f.Dim > maxEmbedDim {
+		return fmt.Errorf("dim %d is outside [1, %d]", f.Dim, maxEmbedDim)
+	}
+	if len(f.Labels) < 1 || len(f.Labels) > maxEmbedLabels {
+		return fmt.Errorf("%d labels, want 1 to %d", len(f.Labels), maxEmbedLabels)
+	}
 	if len(f.Labels) != len(f.Embeds) {
 		return fmt.Errorf("%d labels but %d embeddings", len(f.Labels), len(f.Embeds))
 	}
+	seen := make(map[string]bool, len(f.Labels))
 	for i, e := range f.Embeds {
+		l := f.Labels[i]
+		if l == "" || seen[l] {
+			return fmt.Errorf("label %d (%q) is empty or repeated", i, l)
+		}
+		seen[l] = true
 		if len(e) != f.Dim {
-			return fmt.Errorf("embedding of %q has %d values, want %d", f.Labels[i], len(e), f.Dim)
+			return fmt.Errorf("embedding of %q has %d values, want %d", l, len(e), f.Dim)
+		}
+		for _, v := range e {
+			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+				return fmt.Errorf("embedding of %q holds %v", l, v)
+			}
 		}
 	}
 	return nil
@@ -123,7 +160,7 @@ func (c Cache) Get(model, label string, templates []string, dim int) ([]float32,
 	if c.Dir == "" {
 		return nil, false
 	}
-	b, err := os.ReadFile(c.path(model, label, templates))
+	b, err := safeio.ReadFile(c.path(model, label, templates), 4*maxEmbedDim)
 	if err != nil || len(b) == 0 || len(b)%4 != 0 || (dim > 0 && len(b) != 4*dim) {
 		return nil, false
 	}

@@ -3,9 +3,9 @@ package labels
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/groupvit-edge/groupvit-edge/internal/safeio"
 	"html"
 	"math"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -54,13 +54,17 @@ type bpeMerge struct {
 	result int32
 }
 
+// MaxTokenizerFileBytes bounds vocab.json and merges.txt; CLIP's are 1.6 MB
+// and 0.5 MB.
+const MaxTokenizerFileBytes = 64 << 20
+
 // LoadTokenizer reads the Hugging Face CLIPTokenizer files.
 func LoadTokenizer(vocabPath, mergesPath string) (*Tokenizer, error) {
-	vocab, err := os.ReadFile(vocabPath)
+	vocab, err := safeio.ReadFile(vocabPath, MaxTokenizerFileBytes)
 	if err != nil {
 		return nil, fmt.Errorf("labels: reading tokenizer vocabulary: %w", err)
 	}
-	merges, err := os.ReadFile(mergesPath)
+	merges, err := safeio.ReadFile(mergesPath, MaxTokenizerFileBytes)
 	if err != nil {
 		return nil, fmt.Errorf("labels: reading tokenizer merges: %w", err)
 	}

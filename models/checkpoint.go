@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 
 	"github.com/groupvit-edge/groupvit-edge/internal/atomicfile"
+	"github.com/groupvit-edge/groupvit-edge/internal/safeio"
 )
 
 // File names of a Hugging Face checkpoint folder.
@@ -56,7 +57,7 @@ func LoadCheckpoint(dir string) (*Checkpoint, error) {
 			return nil, fmt.Errorf("checkpoint %s: tokenizer file %s is not a regular file", dir, p)
 		}
 	}
-	vocab, err := os.ReadFile(ck.VocabPath)
+	vocab, err := safeio.ReadFile(ck.VocabPath, maxVocabBytes)
 	if err != nil {
 		return nil, fmt.Errorf("checkpoint %s: %w", dir, err)
 	}

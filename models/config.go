@@ -5,8 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/groupvit-edge/groupvit-edge/internal/safeio"
 	"math"
-	"os"
 	"slices"
 	"strings"
 )
@@ -204,7 +204,8 @@ func Preset(name string) (Config, error) {
 
 // ReadConfigFile reads and validates a config.json; see ParseConfig.
 func ReadConfigFile(path string) (Config, error) {
-	b, err := os.ReadFile(path)
+	// A config.json is a few kilobytes.
+	b, err := safeio.ReadFile(path, 1<<20)
 	if err != nil {
 		return Config{}, err
 	}
@@ -261,6 +262,19 @@ func ParseConfig(data []byte) (Config, error) {
 	return c, nil
 }
 
+// MaxImageSize bounds the input size, in pixels, of any model: the image
+// encoder's attention grows with the fourth power of it, and at 1024 px the
+// full gcc-yfcc model already needs about 400 MB for one attention map.
+const MaxImageSize = 1024
+
+// Limits on the other sizes of a config.json (see Validate).
+const (
+	maxWidth  = 16384
+	maxLayers = 256
+	maxHeads  = 256
+	maxGroups = 4096
+)
+
 // activations are the HF ACT2FN names an engine can reasonably implement.
 var activations = []string{"gelu", "quick_gelu", "gelu_new", "gelu_pytorch_tanh", "gelu_fast", "relu", "silu", "swish"}
 
@@ -273,6 +287,47 @@ func (c Config) Validate() error {
 		if v <= 0 {
 			bad("%s must be positive, got %d", name, v)
 		}
+	}
+	// Upper bounds: every size below allocates weights or activations in
+	// proportion (some squared), so a hostile config.json must not be able
+	// to ask for terabytes. Each is far above any published GroupViT.
+	atMost := func(name string, v, hi int) {
+		if v > hi {
+			bad("%s is %d, above the limit of %d", name, v, hi)
+		}
+	}
+	for _, d := range []struct {
+		name string
+		v    int
+	}{
+		{"projection_dim", c.ProjectionDim}, {"projection_intermediate_dim", c.ProjectionIntermediateDim},
+		{"text_config.hidden_size", c.Text.HiddenSize}, {"text_config.intermediate_size", c.Text.IntermediateSize},
+		{"vision_config.hidden_size", c.Vision.HiddenSize}, {"vision_config.intermediate_size", c.Vision.IntermediateSize},
+	} {
+		atMost(d.name, d.v, maxWidth)
+	}
+	atMost("text_config.vocab_size", c.Text.VocabSize, 1<<20)
+	atMost("text_config.num_hidden_layers", c.Text.NumHiddenLayers, maxLayers)
+	atMost("text_config.num_attention_heads", c.Text.NumAttentionHeads, maxHeads)
+	atMost("text_config.max_position_embeddings", c.Text.MaxPositionEmbeddings, 4096)
+	atMost("vision_config.num_attention_heads", c.Vision.NumAttentionHeads, maxHeads)
+	atMost("vision_config.num_channels", c.Vision.NumChannels, 16)
+	atMost("vision_config.image_size", c.Vision.ImageSize, MaxImageSize)
+	atMost("vision_config.patch_size", c.Vision.PatchSize, max(c.Vision.ImageSize, 1))
+	atMost("vision_config.depths (stages)", len(c.Vision.Depths), 16)
+	layers := 0
+	for _, d := range c.Vision.Depths {
+		layers += min(max(d, 0), maxLayers+1)
+	}
+	atMost("vision_config.depths (layers in all)", layers, maxLayers)
+	for i, g := range c.Vision.NumGroupTokens {
+		atMost(fmt.Sprintf("vision_config.num_group_tokens[%d]", i), g, maxGroups)
+	}
+	for i, g := range c.Vision.NumOutputGroups {
+		atMost(fmt.Sprintf("vision_config.num_output_groups[%d]", i), g, maxGroups)
+	}
+	if r := c.Vision.AssignMLPRatio; !(r[0] <= 64) || !(r[1] <= 64) {
+		bad("vision_config.assign_mlp_ratio %v is above the limit of 64", [2]float64(r))
 	}
 
 	positive("projection_dim", c.ProjectionDim)

@@ -3,7 +3,6 @@ package models
 import (
 	"archive/zip"
 	"bytes"
-	"encoding/binary"
 	"fmt"
 	"os"
 	"testing"
@@ -25,7 +24,10 @@ func FuzzReadSafetensors(f *testing.F) {
 		f.Fatal(err)
 	}
 	// A small valid file made of real fixture tensors (the int64 buffers,
-	// logit_scale and a norm), and the fixture's header on its own.
+	// logit_scale and a norm). Seeds stay small on purpose: the fixture's
+	// own 26 KB header as a seed made the fuzzer spend its time minimising
+	// mutations of it (6 execs in 60 s), where small seeds reach the same
+	// code at thousands of execs a second.
 	small := map[string]*RawTensor{}
 	for _, k := range []string{PositionIDsName, "visual_projection.1.num_batches_tracked", "logit_scale", "vision_model.layernorm.bias"} {
 		small[k] = all[k]
@@ -35,7 +37,6 @@ func FuzzReadSafetensors(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Add(b.Bytes())
-	f.Add(orig[:8+binary.LittleEndian.Uint64(orig)])
 	f.Add(st(`{"e":{"dtype":"F32","shape":[0],"data_offsets":[0,0]},"a":{"dtype":"BF16","shape":[2,1],"data_offsets":[0,4]}}`, []byte{1, 2, 3, 4}))
 	f.Add(st(`{"a":{"dtype":"U8","shape":[4],"data_offsets":[0,4]},"b":{"dtype":"U8","shape":[4],"data_offsets":[2,6]}}`, make([]byte, 6)))
 

@@ -94,6 +94,19 @@ type pickleHooks interface {
 	persistentLoad(pid any) (any, error)
 }
 
+// Bounds on what a pickle program may build. A state dict of the largest
+// GroupViT needs a few tens of thousands of values; the bounds are far
+// above that and far below what hurts a board: a "None bomb" (megabytes of
+// one-byte push opcodes, compressed to kilobytes in the zip) otherwise
+// grows the stack, the memo or a list by 16 bytes per byte of program.
+const (
+	maxPickleStack   = 1 << 20 // values on the stack at once
+	maxPickleMarks   = 1 << 16 // open MARKs
+	maxPickleMemo    = 1 << 20 // memo entries
+	maxPickleObjects = 1 << 21 // values pushed in all: bounds every container too
+	maxPickleLong    = 1 << 10 // bytes of one LONG1/LONG4 integer
+)
+
 type unpickler struct {
 	data  []byte
 	pos   int
@@ -101,6 +114,9 @@ type unpickler struct {
 	marks []int
 	memo  map[uint32]any
 	hooks pickleHooks
+	// pushed counts every value pushed: each item of any container was
+	// pushed at least once, so this bounds the memory the program builds.
+	pushed int
 }
 
 // unpickle runs a pickle program and returns the value STOP leaves on top.
@@ -154,7 +170,27 @@ func (u *unpickler) readLen(n int) (int, error) {
 	return int(l), nil
 }
 
-func (u *unpickler) push(v any) { u.stack = append(u.stack, v) }
+func (u *unpickler) push(v any) {
+	u.pushed++
+	u.stack = append(u.stack, v)
+}
+
+// checkBounds refuses a program that has outgrown the limits above; run
+// calls it after every opcode, so no limit is exceeded by more than one
+// opcode's worth.
+func (u *unpickler) checkBounds() error {
+	switch {
+	case len(u.stack) > maxPickleStack:
+		return fmt.Errorf("stack deeper than %d values at offset %d", maxPickleStack, u.pos)
+	case len(u.marks) > maxPickleMarks:
+		return fmt.Errorf("more than %d nested MARKs at offset %d", maxPickleMarks, u.pos)
+	case len(u.memo) > maxPickleMemo:
+		return fmt.Errorf("memo larger than %d entries at offset %d", maxPickleMemo, u.pos)
+	case u.pushed > maxPickleObjects:
+		return fmt.Errorf("more than %d values built by offset %d: not a state dict", maxPickleObjects, u.pos)
+	}
+	return nil
+}
 
 func (u *unpickler) pop() (any, error) {
 	floor := 0
@@ -406,7 +442,10 @@ func (u *unpickler) run() (any, error) {
 				width = 4
 			}
 			var n int
-			if n, err = u.readLen(width); err == nil {
+			if n, err = u.readLen(width); err == nil && n > maxPickleLong {
+				err = fmt.Errorf("integer of %d bytes at offset %d is over the limit of %d", n, at, maxPickleLong)
+			}
+			if err == nil {
 				var b []byte
 				if b, err = u.read(n); err == nil {
 					u.push(decodeLong(b))
@@ -582,6 +621,9 @@ func (u *unpickler) run() (any, error) {
 			}
 		default:
 			err = fmt.Errorf("unsupported opcode 0x%02x", op)
+		}
+		if err == nil {
+			err = u.checkBounds()
 		}
 		if err != nil {
 			return nil, fmt.Errorf("opcode 0x%02x at offset %d: %w", op, at, err)

@@ -4,9 +4,9 @@ import (
 	"archive/zip"
 	"bytes"
 	"fmt"
+	"github.com/groupvit-edge/groupvit-edge/internal/safeio"
 	"io"
 	"math"
-	"os"
 	"path"
 	"strings"
 )
@@ -363,14 +363,13 @@ func unpickleStateDict(pkl []byte, load func(key string, nbytes int) ([]byte, er
 // ReadPyTorchFile reads a state dict saved by torch.save (the zip format of
 // PyTorch 1.6 and later), such as a Hugging Face pytorch_model.bin.
 func ReadPyTorchFile(filename string) (map[string]*RawTensor, error) {
-	f, err := os.Open(filename)
+	f, st, err := safeio.Open(filename)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, err
+	if st.Size() > maxWeightsFileBytes {
+		return nil, fmt.Errorf("%s: %d bytes, over the limit of %d for a weights file", filename, st.Size(), int64(maxWeightsFileBytes))
 	}
 	m, err := ReadPyTorch(f, st.Size())
 	if err != nil {
@@ -418,8 +417,8 @@ func ReadPyTorch(r io.ReaderAt, size int64) (map[string]*RawTensor, error) {
 			return nil, fmt.Errorf("torch: byte order %q is not supported, only little", s)
 		}
 	}
-	// A pickle that needs more than a gigabyte of opcodes is not a state dict.
-	pklBytes, err := readZipEntry(pkl, 1<<30)
+	// The pickle of a state dict is a few hundred bytes per tensor.
+	pklBytes, err := readZipEntry(pkl, maxPickleBytes)
 	if err != nil {
 		return nil, fmt.Errorf("torch: %s: %w", pkl.Name, err)
 	}
@@ -439,11 +438,26 @@ func ReadPyTorch(r io.ReaderAt, size int64) (map[string]*RawTensor, error) {
 	return m, nil
 }
 
+// maxPickleBytes bounds data.pkl: a few hundred bytes per tensor, so even
+// a state dict of 100 000 tensors stays far below it.
+const maxPickleBytes = 64 << 20
+
+// maxInflation bounds how much a compressed entry may expand. torch.save
+// stores entries uncompressed; deflated weights shrink little, while a zip
+// bomb expands a thousandfold.
+const maxInflation = 32
+
 // readZipEntry reads one entry, refusing entries that claim or turn out to
-// be larger than limit, so a forged size cannot trigger a huge allocation.
+// be larger than limit, so a forged size cannot trigger a huge allocation,
+// and compressed entries that would expand more than maxInflation times
+// (plus a megabyte of slack for small, very regular entries).
 func readZipEntry(f *zip.File, limit int64) ([]byte, error) {
 	if f.UncompressedSize64 > uint64(limit) {
 		return nil, fmt.Errorf("entry %s is %d bytes, more than the %d expected", f.Name, f.UncompressedSize64, limit)
+	}
+	if f.Method != zip.Store && f.UncompressedSize64 > maxInflation*f.CompressedSize64+1<<20 {
+		return nil, fmt.Errorf("entry %s inflates %d bytes to %d, more than %dx: a zip bomb, not a torch.save archive",
+			f.Name, f.CompressedSize64, f.UncompressedSize64, maxInflation)
 	}
 	rc, err := f.Open()
 	if err != nil {

@@ -5,9 +5,9 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"github.com/groupvit-edge/groupvit-edge/internal/safeio"
 	"io"
 	"math"
-	"os"
 	"slices"
 	"strings"
 )
@@ -16,6 +16,13 @@ import (
 // implementation does, so a corrupt length cannot make us parse (or
 // allocate for) hundreds of megabytes of "header".
 const maxSafetensorsHeader = 100 << 20
+
+// maxWeightsFileBytes bounds a weights file read into memory: ten times
+// the fp32 weights of gcc-yfcc (220 MB), beyond what any board can run.
+const maxWeightsFileBytes = 4 << 30
+
+// maxVocabBytes bounds vocab.json (CLIP's is 1.6 MB).
+const maxVocabBytes = 64 << 20
 
 const metadataKey = "__metadata__"
 
@@ -27,7 +34,7 @@ type safetensorsEntry struct {
 
 // ReadSafetensorsFile reads a .safetensors file; see ReadSafetensors.
 func ReadSafetensorsFile(path string) (map[string]*RawTensor, map[string]string, error) {
-	data, err := os.ReadFile(path)
+	data, err := safeio.ReadFile(path, maxWeightsFileBytes)
 	if err != nil {
 		return nil, nil, err
 	}

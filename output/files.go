@@ -1,6 +1,8 @@
 package output
 
 import (
+	"github.com/groupvit-edge/groupvit-edge/infer"
+
 	"context"
 	"encoding/json"
 	"errors"
@@ -32,6 +34,9 @@ type Summary struct {
 	Records []Record `json:"records"`
 	// Failures are in the order they happened.
 	Failures []Failure `json:"failures"`
+	// Engine says what ran the model: runtime, accelerator and, as the
+	// runtime decided it, how many ops each accelerator took.
+	Engine *infer.RuntimeInfo `json:"engine,omitempty"`
 }
 
 // Failure is an input that produced no record.
@@ -45,6 +50,8 @@ type FileSinkOptions struct {
 	// Now is the clock timing the write stage; nil means time.Now. Tests
 	// set it so records come out byte for byte the same.
 	Now func() time.Time
+	// Engine goes into summary.json as it is.
+	Engine *infer.RuntimeInfo
 }
 
 // FileSink is the Sink of file-input mode. For each result it writes, into
@@ -62,8 +69,9 @@ type FileSinkOptions struct {
 //
 // FileSink is safe for concurrent use.
 type FileSink struct {
-	dir string
-	now func() time.Time
+	dir    string
+	now    func() time.Time
+	engine *infer.RuntimeInfo
 
 	mu       sync.Mutex
 	used     map[string]bool // lower-cased bases taken
@@ -81,8 +89,8 @@ func NewFileSink(dir string, opts FileSinkOptions) (*FileSink, error) {
 		opts.Now = time.Now
 	}
 	return &FileSink{
-		dir:  dir,
-		now:  opts.Now,
+		dir: dir,
+		now: opts.Now, engine: opts.Engine,
 		used: map[string]bool{strings.TrimSuffix(SummaryName, ".json"): true},
 	}, nil
 }
@@ -225,7 +233,7 @@ func (s *FileSink) Close() error {
 
 // summary collects what has been written so far; s.mu must be held.
 func (s *FileSink) summary() Summary {
-	sum := Summary{Records: []Record{}, Failures: append([]Failure{}, s.failures...)}
+	sum := Summary{Records: []Record{}, Failures: append([]Failure{}, s.failures...), Engine: s.engine}
 	for _, r := range s.records {
 		if r != nil {
 			sum.Records = append(sum.Records, *r)

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/groupvit-edge/groupvit-edge/capture"
+	"github.com/groupvit-edge/groupvit-edge/infer"
 	"github.com/groupvit-edge/groupvit-edge/labels"
 )
 
@@ -287,5 +288,26 @@ func TestConcurrentWritesGetDistinctNames(t *testing.T) {
 	}
 	if len(seen) != n {
 		t.Errorf("summary lists %d distinct records, want %d", len(seen), n)
+	}
+}
+
+// The summary carries what ran the model when the sink is told.
+func TestSummaryNamesTheEngine(t *testing.T) {
+	dir := t.TempDir()
+	info := &infer.RuntimeInfo{Runtime: "litert", Version: "2.3.0", Accelerator: "gpu|cpu", PlacementKnown: true,
+		Subgraphs: []infer.SubgraphPlacement{{Name: "image", Ops: 10, ByAccelerator: map[string]int{"gpu": 9, "cpu": 1}, LeftOnCPU: []string{"L2_NORMALIZATION: Operation is not supported."}}}}
+	info.SumOps()
+	sink, err := NewFileSink(dir, FileSinkOptions{Now: fakeClock(), Engine: info})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sink.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var sum Summary
+	readJSON(t, filepath.Join(dir, SummaryName), &sum)
+	if sum.Engine == nil || sum.Engine.Runtime != "litert" || sum.Engine.Ops["gpu"] != 9 || sum.Engine.Ops["cpu"] != 1 ||
+		len(sum.Engine.Subgraphs) != 1 || sum.Engine.Subgraphs[0].LeftOnCPU[0] != "L2_NORMALIZATION: Operation is not supported." {
+		t.Errorf("summary engine %+v", sum.Engine)
 	}
 }

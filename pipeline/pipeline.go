@@ -1,6 +1,8 @@
 package pipeline
 
 import (
+	"github.com/groupvit-edge/groupvit-edge/infer"
+
 	"context"
 	"errors"
 	"fmt"
@@ -31,6 +33,28 @@ type Segmenter interface {
 	// Labels returns the current labels.
 	Labels() []string
 }
+
+// LabelEncoder is implemented by a Segmenter that can compute label
+// embeddings apart from switching to them. The pipeline then encodes a
+// label change in small batches between frames, and swaps the labels in
+// once all are ready, so a change of 255 labels never stops the stream
+// for more than one batch. Segmenters without it are switched by one
+// SetLabels call, during which no frame is segmented.
+type LabelEncoder interface {
+	// EncodeLabels returns the embeddings of names, [len(names)·dim].
+	EncodeLabels(ctx context.Context, names []string) (emb []float32, dim int, err error)
+	// UseLabels switches to names, whose embeddings EncodeLabels gave.
+	UseLabels(names []string, emb []float32, dim int) error
+}
+
+// labelBatch is how many labels are encoded between two frames: about
+// 40 ms each for the text encoder of gcc-yfcc on one Arm core, so a batch
+// holds the stream for a few frame intervals at most.
+const labelBatch = 4
+
+// ErrLabelsSuperseded is returned by SetLabels when a newer change started
+// before this one was ready: the newest change wins.
+var ErrLabelsSuperseded = errors.New("pipeline: label change superseded by a newer one")
 
 // StageTimer is implemented by a Segmenter that can break the time of its
 // last Segment call into its own stages (output.StagePreprocess,
@@ -70,6 +94,8 @@ type Options struct {
 	// Logger receives frame errors (rate-limited) and label changes. nil
 	// means slog.Default().
 	Logger *slog.Logger
+	// Engine describes what runs the model; Stats passes it on (/stats).
+	Engine *infer.RuntimeInfo
 }
 
 // Pipeline connects a source, a segmenter and sinks. Create it with New,
@@ -88,6 +114,9 @@ type Pipeline struct {
 	// most the frame being segmented.
 	segLock chan struct{}
 	labels  atomic.Pointer[[]string]
+	// labelGen numbers label changes; a change that sees a newer number
+	// stops (the newest wins), so at most one is ever being encoded.
+	labelGen atomic.Uint64
 
 	running atomic.Bool
 	ran     atomic.Bool
@@ -398,26 +427,71 @@ func (p *Pipeline) lockSeg(ctx context.Context) error {
 
 func (p *Pipeline) unlockSeg() { <-p.segLock }
 
-// SetLabels changes the labels, encoding them on the device. It waits for
-// the frame being segmented, if any, so every frame segmented after it
-// returns uses the new labels. Names are cleaned by CleanLabels first.
+// SetLabels changes the labels, encoding them on the device. Frames keep
+// being segmented with the old labels meanwhile (see LabelEncoder); every
+// frame segmented after it returns uses the new ones. A newer call makes
+// an older one still encoding return ErrLabelsSuperseded. Names are
+// cleaned by CleanLabels first.
 func (p *Pipeline) SetLabels(ctx context.Context, names []string) error {
 	names, err := CleanLabels(names)
 	if err != nil {
 		return err
 	}
-	if err := p.lockSeg(ctx); err != nil {
-		return fmt.Errorf("pipeline: waiting to change labels: %w", err)
-	}
+	gen := p.labelGen.Add(1)
 	start := time.Now()
-	err = p.seg.SetLabels(ctx, names)
-	p.unlockSeg()
+	if enc, ok := p.seg.(LabelEncoder); ok {
+		err = p.encodeInBatches(ctx, enc, names, gen)
+	} else {
+		if err := p.lockSeg(ctx); err != nil {
+			return fmt.Errorf("pipeline: waiting to change labels: %w", err)
+		}
+		err = p.seg.SetLabels(ctx, names)
+		p.unlockSeg()
+	}
+	if errors.Is(err, ErrLabelsSuperseded) {
+		return err
+	}
 	if err != nil {
 		return fmt.Errorf("pipeline: changing labels to %q: %w", names, err)
 	}
 	p.labels.Store(&names)
 	p.log.Info("labels changed", "labels", strings.Join(names, ", "), "took", time.Since(start).Round(time.Millisecond))
 	return nil
+}
+
+// encodeInBatches encodes names labelBatch at a time, taking the segmenter
+// only for each batch so frames are segmented in between, then swaps them
+// in, unless a newer change (a larger labelGen) started meanwhile.
+func (p *Pipeline) encodeInBatches(ctx context.Context, enc LabelEncoder, names []string, gen uint64) error {
+	var all []float32
+	dim := 0
+	for i := 0; i < len(names); i += labelBatch {
+		if p.labelGen.Load() != gen {
+			return ErrLabelsSuperseded
+		}
+		batch := names[i:min(i+labelBatch, len(names))]
+		if err := p.lockSeg(ctx); err != nil {
+			return fmt.Errorf("waiting to encode labels: %w", err)
+		}
+		emb, d, err := enc.EncodeLabels(ctx, batch)
+		p.unlockSeg()
+		if err != nil {
+			return err
+		}
+		if (dim != 0 && d != dim) || len(emb) != d*len(batch) {
+			return fmt.Errorf("encoder returned %d values of dimension %d for %d labels", len(emb), d, len(batch))
+		}
+		dim = d
+		all = append(all, emb...)
+	}
+	if err := p.lockSeg(ctx); err != nil {
+		return fmt.Errorf("waiting to change labels: %w", err)
+	}
+	defer p.unlockSeg()
+	if p.labelGen.Load() != gen {
+		return ErrLabelsSuperseded
+	}
+	return enc.UseLabels(names, all, dim)
 }
 
 // Labels returns the labels in use.
@@ -465,6 +539,7 @@ func (p *Pipeline) Stats() Stats {
 	p.mu.Unlock()
 
 	s := Stats{
+		Engine:  p.opts.Engine,
 		Running: p.running.Load(),
 		Live:    p.opts.Live,
 		Labels:  p.Labels(),

@@ -1,6 +1,8 @@
 package pipeline_test
 
 import (
+	"github.com/groupvit-edge/groupvit-edge/infer"
+
 	"bytes"
 	"context"
 	"errors"
@@ -115,9 +117,13 @@ func TestFileModeProcessesEveryFrameInOrder(t *testing.T) {
 	scene := &pipelinetest.Scene{Width: 48, Height: 24, Frames: 20}
 	seg := pipelinetest.NewSegmenter(time.Millisecond, "red", "green")
 	sink := newCollect("collect")
-	p := pipeline.New(scene, seg, pipeline.Options{Template: "a photo of a {}.", Logger: quiet()})
+	engine := &infer.RuntimeInfo{Runtime: "litert", Accelerator: "gpu|cpu", PlacementKnown: true, Ops: map[string]int{"gpu": 5}}
+	p := pipeline.New(scene, seg, pipeline.Options{Template: "a photo of a {}.", Logger: quiet(), Engine: engine})
 	if err := p.Run(context.Background(), sink); err != nil {
 		t.Fatal(err)
+	}
+	if st := p.Stats(); st.Engine == nil || st.Engine.Ops["gpu"] != 5 {
+		t.Errorf("/stats engine %+v, want what Options.Engine said", st.Engine)
 	}
 	got := sink.got()
 	if len(got) != 20 {

@@ -1,6 +1,8 @@
 package pipeline
 
 import (
+	"github.com/groupvit-edge/groupvit-edge/infer"
+
 	"sync"
 	"time"
 )
@@ -194,6 +196,8 @@ type Stats struct {
 	Frames    FrameCounts  `json:"frames"`
 	Stages    []StageStats `json:"stages"`
 	Sinks     []SinkStats  `json:"sinks"`
+	// Engine is the runtime, accelerator and op placement (Options.Engine).
+	Engine *infer.RuntimeInfo `json:"engine,omitempty"`
 }
 
 // Stage returns the stage called name, or a zero StageStats.

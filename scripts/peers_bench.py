@@ -13,16 +13,15 @@ group embeddings, image embedding and the chained soft assignment map.
            and prints one JSON line: versions, file sizes, and how far the
            ONNX outputs are from eager PyTorch (an fp32 export that is not
            within FP32_MIN_COSINE of it fails).
-  time     times one runtime (pytorch, onnxruntime or litert-python) at each of
-           --threads, printing one JSON line per row (its frame times in ms).
-           litert-python is Google's LiteRT Python interpreter on our own .tflite
-           files, given as --tflite PRECISION=FILE.
+  time     times one runtime (pytorch or onnxruntime) at each of --threads,
+           printing one JSON line per row (its frame times in ms).
 
 The bench runs `time` once per runtime in every round, interleaved with its
 own variants, so load drift on a shared machine hits every row alike.
-Threads: torch.set_num_threads / intra_op_num_threads / num_threads = N,
-inter-op parallelism 1. Standard library + numpy at import; torch, onnx,
-onnxruntime and ai_edge_litert are imported only where used.
+Threads: torch.set_num_threads / intra_op_num_threads = N, inter-op
+parallelism 1. Standard library + numpy at import; torch, onnx and
+onnxruntime are imported only where used. (LiteRT's own Python runtime is
+timed by the bench's --python, cli/litert_peer.py.)
 """
 import argparse
 import json
@@ -61,14 +60,6 @@ def load_torch_model(folder):
 
 def pixels(size):
     return np.random.default_rng(PIXEL_SEED).standard_normal((1, 3, size, size), dtype=np.float32)
-
-
-def patches(px, patch):
-    """Our .tflite input: [1, N, C*p*p], patch by patch, channel, row, column."""
-    _, c, h, w = px.shape
-    gh, gw = h // patch, w // patch
-    x = px[0].reshape(c, gh, patch, gw, patch).transpose(1, 3, 0, 2, 4)
-    return np.ascontiguousarray(x.reshape(1, gh * gw, c * patch * patch))
 
 
 def cosine_min(a, b):
@@ -170,29 +161,6 @@ def time_onnxruntime(args, threads):
             del sess
 
 
-def time_litert(args, threads):
-    from ai_edge_litert.interpreter import Interpreter
-    try:
-        from importlib.metadata import version
-        name = "LiteRT " + version("ai-edge-litert") + " (Python)"
-    except Exception:  # the version is a label only
-        name = "LiteRT (Python)"
-    for spec in args.tflite:
-        prec, _, path = spec.partition("=")
-        for n in threads:
-            t0 = time.perf_counter()
-            interp = Interpreter(model_path=path, num_threads=n)
-            run = interp.get_signature_runner("image")
-            load_ms = (time.perf_counter() - t0) * 1000
-            shape = run.get_input_details()["patches"]["shape"]  # [1, N, 3*p*p]
-            patch = int(round((shape[2] // 3) ** 0.5))
-            size = int(round(shape[1] ** 0.5)) * patch
-            x = patches(pixels(size), patch)
-            ms = timed(lambda: run(patches=x), args.runs, args.warmup)
-            row("litert-python", prec, n, name, load_ms, ms, os.path.getsize(path))
-            del run, interp
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -201,11 +169,10 @@ def main():
     p.add_argument("--size", type=int, required=True, help="input size in pixels")
     p.add_argument("--work", required=True, help="folder for the .onnx files")
     t = sub.add_parser("time", help="time one runtime at each thread count")
-    t.add_argument("--runtime", required=True, choices=["pytorch", "onnxruntime", "litert-python"])
+    t.add_argument("--runtime", required=True, choices=["pytorch", "onnxruntime"])
     t.add_argument("--model", help="Hugging Face folder (pytorch)")
     t.add_argument("--size", type=int, help="input size in pixels (pytorch, onnxruntime)")
     t.add_argument("--work", help="the folder prepare wrote (onnxruntime)")
-    t.add_argument("--tflite", action="append", default=[], metavar="PRECISION=FILE", help="litert-python: one of our .tflite files")
     t.add_argument("--threads", default="1,2", help="comma-separated thread counts")
     t.add_argument("--runs", type=int, default=5)
     t.add_argument("--warmup", type=int, default=1)
@@ -217,9 +184,7 @@ def main():
         ap.error("--runtime pytorch needs --model and --size")
     if args.runtime == "onnxruntime" and not (args.work and args.size):
         ap.error("--runtime onnxruntime needs --work (the folder prepare wrote) and --size")
-    if args.runtime == "litert-python" and not args.tflite:
-        ap.error("--runtime litert-python needs at least one --tflite PRECISION=FILE")
-    {"pytorch": time_pytorch, "onnxruntime": time_onnxruntime, "litert-python": time_litert}[args.runtime](args, threads)
+    {"pytorch": time_pytorch, "onnxruntime": time_onnxruntime}[args.runtime](args, threads)
 
 
 if __name__ == "__main__":

@@ -102,6 +102,18 @@ func (s *Segmenter) SetLabels(ctx context.Context, names []string) error {
 	return nil
 }
 
+// Use switches to names whose embeddings emb ([len(names)·dim]) Embed
+// returned, possibly in several calls.
+func (s *Segmenter) Use(names []string, emb []float32, dim int) error {
+	if len(names) == 0 || dim < 1 || len(emb) != len(names)*dim {
+		return fmt.Errorf("segmenter: %d embedding values of dimension %d for %d labels", len(emb), dim, len(names))
+	}
+	s.mu.Lock()
+	s.names, s.text, s.dim = append([]string(nil), names...), emb, dim
+	s.mu.Unlock()
+	return nil
+}
+
 // Embed returns the unit-length embeddings [len(names)·dim] of names.
 func (s *Segmenter) Embed(ctx context.Context, names []string) ([]float32, int, error) {
 	if len(names) == 0 {
@@ -247,6 +259,13 @@ func (s *Segmenter) decode(ctx context.Context, img image.Image, outW, outH int,
 	return m, err
 }
 
+// Bounds of one sliding-window pass: encoder passes, and float32 scores
+// summed over the image (1 GiB).
+const (
+	maxSlideWindows = 4096
+	maxSlideScores  = 1 << 28
+)
+
 // slide is mmseg's slide_inference as the GroupViT evaluation runs it:
 // windows of Crop×Crop every Stride pixels (the last ones flush with the
 // far edges), each decoded at its own size, the official logits summed and
@@ -256,12 +275,23 @@ func (s *Segmenter) slide(ctx context.Context, img image.Image, names []string, 
 	W, H := b.Dx(), b.Dy()
 	L := len(names)
 	crop, stride := s.opt.Crop, s.opt.Stride
+	grids := func(n int) int { return max(n-crop+stride-1, 0)/stride + 1 }
+	// Both bounds are checked before anything is allocated or encoded: a
+	// tiny stride on a large image means millions of encoder passes, and
+	// the score sums grow with labels × pixels.
+	if n := int64(grids(H)) * int64(grids(W)); n > maxSlideWindows {
+		return nil, fmt.Errorf("sliding windows of %d px every %d px cover the %dx%d image %d times, over the limit of %d: use a larger --stride",
+			crop, stride, W, H, n, maxSlideWindows)
+	}
+	if n := int64(L+1) * int64(W) * int64(H); n > maxSlideScores {
+		return nil, fmt.Errorf("%d labels on a %dx%d image need %d MB of scores for sliding windows, over the limit of %d MB",
+			L, W, H, 4*n>>20, 4*maxSlideScores>>20)
+	}
 	sum := make([]float32, (L+1)*W*H)
 	count := make([]int32, W*H)
 	r := &Result{}
 	rgba := image.NewRGBA(image.Rect(0, 0, W, H))
 	draw.Draw(rgba, rgba.Rect, img, b.Min, draw.Src)
-	grids := func(n int) int { return max(n-crop+stride-1, 0)/stride + 1 }
 	for gy := 0; gy < grids(H); gy++ {
 		for gx := 0; gx < grids(W); gx++ {
 			y2, x2 := min(gy*stride+crop, H), min(gx*stride+crop, W)

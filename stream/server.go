@@ -63,9 +63,19 @@ type Options struct {
 	FrameTimeout time.Duration
 	// MaxViewers caps concurrent /stream.mjpg connections; default 16.
 	// Each costs a goroutine and a socket buffer, which a Pi can spare,
-	// but not without limit.
+	// but not without limit. A streamViewer past the cap is still served: the
+	// one that has gone longest without taking a frame is dropped.
 	MaxViewers int
-	// Logger receives start, viewer and label-change messages; nil means
+	// AllowHosts are host names, besides IP literals, localhost and this
+	// machine's own names, that requests may address the server by (the
+	// Host header) and that label changes may come from (Origin). See
+	// hostAllowList for why.
+	AllowHosts []string
+	// ReadTimeout bounds reading a request, body included, and
+	// ReadHeaderTimeout its headers; defaults 30s and 10s. Connections
+	// idle between requests are closed after twice ReadTimeout.
+	ReadTimeout, ReadHeaderTimeout time.Duration
+	// Logger receives start, streamViewer and label-change messages; nil means
 	// slog.Default().
 	Logger *slog.Logger
 }
@@ -78,6 +88,12 @@ type Server struct {
 	log  *slog.Logger
 	hub  *hub
 	mux  *http.ServeMux
+
+	hosts *hostAllowList
+	view  viewerSet
+	// changing is set while a label change is being encoded; a second
+	// POST meanwhile gets 429 rather than queueing work.
+	changing atomic.Bool
 
 	seq     atomic.Uint64
 	viewers atomic.Int64
@@ -106,7 +122,15 @@ func New(ctrl Controller, opts Options) *Server {
 	if opts.MaxViewers <= 0 {
 		opts.MaxViewers = 16
 	}
-	s := &Server{ctrl: ctrl, opts: opts, log: opts.Logger, hub: newHub(), mux: http.NewServeMux()}
+	if opts.ReadTimeout <= 0 {
+		opts.ReadTimeout = 30 * time.Second
+	}
+	if opts.ReadHeaderTimeout <= 0 {
+		opts.ReadHeaderTimeout = min(10*time.Second, opts.ReadTimeout)
+	}
+	s := &Server{ctrl: ctrl, opts: opts, log: opts.Logger, hub: newHub(), mux: http.NewServeMux(),
+		hosts: newHostAllowList(opts.Addr, opts.AllowHosts)}
+	s.view = viewerSet{max: opts.MaxViewers, all: map[*streamViewer]bool{}}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -120,8 +144,8 @@ func New(ctrl Controller, opts Options) *Server {
 	return s
 }
 
-// Handler returns the server's routes.
-func (s *Server) Handler() http.Handler { return s.mux }
+// Handler returns the server's routes, behind the Host check.
+func (s *Server) Handler() http.Handler { return s.hosts.guard(s.mux) }
 
 // Start listens on Options.Addr and serves in the background. Listening
 // happens before Start returns, so a port in use is reported here.
@@ -138,8 +162,13 @@ func (s *Server) Start() error {
 	}
 	s.ln = ln
 	s.srv = &http.Server{
-		Handler:           s.mux,
-		ReadHeaderTimeout: 10 * time.Second,
+		Handler: s.Handler(),
+		// A client that stalls in its headers or trickles a body is
+		// cut off; /stream.mjpg lifts the read deadline for itself.
+		ReadHeaderTimeout: s.opts.ReadHeaderTimeout,
+		ReadTimeout:       s.opts.ReadTimeout,
+		IdleTimeout:       2 * s.opts.ReadTimeout,
+		MaxHeaderBytes:    32 << 10,
 		// No WriteTimeout: /stream.mjpg writes forever. Each frame
 		// gets its own deadline instead.
 		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
@@ -203,7 +232,7 @@ func (s *Server) Write(ctx context.Context, r output.Result) error {
 	return nil
 }
 
-// Close ends every viewer's stream and stops the server; safe to call more
+// Close ends every streamViewer's stream and stops the server; safe to call more
 // than once. Viewers are ended first because an HTTP server's graceful
 // shutdown waits for handlers, and a stream handler never finishes by
 // itself.
@@ -245,13 +274,21 @@ func (s *Server) page(w http.ResponseWriter, r *http.Request) {
 // the previous part finished sending. Frames published meanwhile are
 // skipped, and counted.
 func (s *Server) stream(w http.ResponseWriter, r *http.Request) {
-	if n := s.viewers.Add(1); n > int64(s.opts.MaxViewers) {
-		s.viewers.Add(-1)
-		http.Error(w, "too many viewers", http.StatusServiceUnavailable)
-		return
-	}
-	defer s.viewers.Add(-1)
 	rc := http.NewResponseController(w)
+	// The request is read; the server's ReadTimeout would otherwise end
+	// the endless response when it expires.
+	rc.SetReadDeadline(time.Time{})
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	v := &streamViewer{cancel: cancel, rc: rc}
+	v.progress.Store(time.Now().UnixNano())
+	if old := s.view.add(v); old != nil {
+		old.drop()
+		s.log.Info("stream: dropped the viewer longest without a frame to admit a new one", "max_viewers", s.opts.MaxViewers)
+	}
+	defer s.view.remove(v)
+	s.viewers.Add(1)
+	defer s.viewers.Add(-1)
 	h := w.Header()
 	h.Set("Content-Type", "multipart/x-mixed-replace; boundary="+boundary)
 	h.Set("Cache-Control", "no-store")
@@ -270,7 +307,7 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request) {
 	}
 	var last uint64
 	for {
-		f, err := s.hub.next(r.Context(), last)
+		f, err := s.hub.next(ctx, last)
 		if err != nil {
 			return
 		}
@@ -295,8 +332,9 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request) {
 			err = rc.Flush()
 		}
 		if err != nil {
-			return // viewer gone or too slow for FrameTimeout
+			return // streamViewer gone, dropped, or too slow for FrameTimeout
 		}
+		v.progress.Store(time.Now().UnixNano())
 		s.sent.Add(1)
 	}
 }
@@ -400,46 +438,61 @@ func (s *Server) getLabels(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, labelsDoc{Labels: s.ctrl.Labels()})
 }
 
-// maxLabelsBody bounds a label change request.
+// maxLabelsBody bounds a label change request: 255 labels of up to a few
+// hundred bytes fit with room to spare.
 const maxLabelsBody = 64 << 10
+
+// ParseLabelsBody decodes the JSON body of a label change: {"labels":
+// "person, cup"} or {"labels": ["person", "cup"]}, at most maxLabelsBody
+// bytes, and cleans the names (pipeline.CleanLabels: at most 255, no
+// duplicates or control characters).
+func ParseLabelsBody(body io.Reader) ([]string, error) {
+	var doc struct {
+		Labels json.RawMessage `json:"labels"`
+	}
+	lr := &io.LimitedReader{R: body, N: maxLabelsBody + 1}
+	if err := json.NewDecoder(lr).Decode(&doc); err != nil {
+		if lr.N <= 0 {
+			return nil, fmt.Errorf("body over %d bytes", maxLabelsBody)
+		}
+		return nil, fmt.Errorf("bad JSON: %v", err)
+	}
+	var names []string
+	var text string
+	if err := json.Unmarshal(doc.Labels, &text); err == nil {
+		names = pipeline.SplitLabels(text)
+	} else if err := json.Unmarshal(doc.Labels, &names); err != nil {
+		return nil, errors.New(`"labels" must be a string or a list of strings`)
+	}
+	return pipeline.CleanLabels(names)
+}
 
 // postLabels changes the labels. The request must be JSON: browsers send
 // cross-site JSON only after a CORS preflight, which this server never
-// approves, so a web page elsewhere cannot change the labels of a camera
-// on the local network behind its user's back. A mismatched Origin is
-// refused as well, for clients that skip preflights.
+// approves. Its Origin, when sent, must be a host the server answers
+// (hostAllowList), not merely equal its Host, which a rebound name
+// would also satisfy. One change is encoded at a time; another request
+// meanwhile gets 429 and may retry.
 func (s *Server) postLabels(w http.ResponseWriter, r *http.Request) {
 	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {
 		writeJSON(w, http.StatusUnsupportedMediaType, errorDoc{"send the labels as application/json"})
 		return
 	}
-	if o := r.Header.Get("Origin"); o != "" {
-		if u, err := url.Parse(o); err != nil || u.Host != r.Host {
-			writeJSON(w, http.StatusForbidden, errorDoc{"labels may only be changed from this server's own page"})
-			return
-		}
-	}
-	var body struct {
-		// Labels is either "person, cup" or ["person", "cup"].
-		Labels json.RawMessage `json:"labels"`
-	}
-	if err := json.NewDecoder(io.LimitReader(r.Body, maxLabelsBody)).Decode(&body); err != nil {
-		writeJSON(w, http.StatusBadRequest, errorDoc{"bad JSON: " + err.Error()})
+	if o := r.Header.Get("Origin"); o != "" && !s.hosts.originAllowed(o) {
+		writeJSON(w, http.StatusForbidden, errorDoc{"labels may only be changed from this server's own page"})
 		return
 	}
-	var names []string
-	var text string
-	if err := json.Unmarshal(body.Labels, &text); err == nil {
-		names = pipeline.SplitLabels(text)
-	} else if err := json.Unmarshal(body.Labels, &names); err != nil {
-		writeJSON(w, http.StatusBadRequest, errorDoc{`"labels" must be a string or a list of strings`})
-		return
-	}
-	names, err := pipeline.CleanLabels(names)
+	names, err := ParseLabelsBody(r.Body)
 	if err != nil {
 		writeJSON(w, http.StatusBadRequest, errorDoc{err.Error()})
 		return
 	}
+	if !s.changing.CompareAndSwap(false, true) {
+		w.Header().Set("Retry-After", "1")
+		writeJSON(w, http.StatusTooManyRequests, errorDoc{"a label change is already being encoded; try again when it is done"})
+		return
+	}
+	defer s.changing.Store(false)
 	if err := s.ctrl.SetLabels(r.Context(), names); err != nil {
 		writeJSON(w, http.StatusInternalServerError, errorDoc{err.Error()})
 		return

@@ -1,6 +1,10 @@
 package tflite
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/groupvit-edge/groupvit-edge/internal/safeio"
+)
 
 // Parse decodes a .tflite file.
 //
@@ -57,6 +61,11 @@ func (p *parser) model(t table) (*Model, error) {
 		bt, err := bufs.at(i)
 		if err == nil {
 			p.buffers[i], err = p.buffer(bt)
+		}
+		if err == nil && i == 0 && len(p.buffers[0]) > 0 {
+			// Buffer 0 means "no data" to the runtime; every activation
+			// names it, so data there would turn them all into constants.
+			err = fmt.Errorf("%w: buffer 0, the empty sentinel, holds %d bytes", ErrMalformed, len(p.buffers[0]))
 		}
 		if err != nil {
 			return nil, fmt.Errorf("buffer %d: %w", i, err)
@@ -478,4 +487,40 @@ func signature(t table, subgraphs []*Subgraph) (Signature, error) {
 		return s, fmt.Errorf("%q outputs: %w", s.Key, err)
 	}
 	return s, nil
+}
+
+// MaxFileBytes bounds a .tflite file read by ReadFile: a FlatBuffer
+// addresses at most 2 GiB, and the larger files whose buffers follow it are
+// far beyond any model an edge board can run.
+const MaxFileBytes = 2 << 30
+
+// Load parses a .tflite file and validates it (Validate) before anything
+// else sees it. It is the one place every loading path goes through: the
+// CLI's run, inspect and embed-labels, the native engine built from a
+// file, and each runtime binding, which must never be handed a graph whose
+// inputs point at weights or whose shapes were forged.
+func Load(data []byte) (*Model, error) {
+	m, err := Parse(data)
+	if err != nil {
+		return nil, err
+	}
+	if err := m.Validate(); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// ReadFile reads and loads a .tflite file: a regular file (never a FIFO or
+// device) of at most MaxFileBytes. It returns the bytes too, since the
+// runtimes read the model from them.
+func ReadFile(path string) (*Model, []byte, error) {
+	data, err := safeio.ReadFile(path, MaxFileBytes)
+	if err != nil {
+		return nil, nil, err
+	}
+	m, err := Load(data)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return m, data, nil
 }

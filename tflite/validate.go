@@ -11,6 +11,13 @@ import (
 // edge model and keeps the size arithmetic below from overflowing.
 const maxElements = 1 << 40
 
+// MaxActivationBytes bounds one non-constant tensor. A runtime allocates
+// activations from their declared shapes before any op runs, so a forged
+// shape would otherwise cost that much memory (or abort the process) on
+// load. The largest activation of the full gcc-yfcc model at 1024 px (an
+// attention matrix, 6 heads x 4096^2 float32) is 400 MB.
+const MaxActivationBytes = 1 << 30
+
 // Validate checks the rules a runtime relies on and that a graph tracer can
 // get wrong: indices in range, ops in dependency order, constant data sizes,
 // quantization parameter lengths, option types, and signatures that point at
@@ -60,10 +67,26 @@ func (m *Model) validateSubgraph(sg *Subgraph) error {
 		}
 		available[i] = t.Data != nil || t.IsVariable
 	}
+	// Subgraph inputs are what a runtime resizes and writes into: pointing
+	// one at a constant makes it write into the (read-only, mapped) model
+	// file, and pointing it at an op's output lets the caller's data be
+	// overwritten mid-run. Either crashes the TFLite library, so both are
+	// refused here, before any runtime sees the file.
+	isInput := make([]bool, n)
 	for k, i := range sg.Inputs {
 		if i < 0 || i >= n {
 			return fmt.Errorf("input %d: tensor index %d out of range [0,%d)", k, i, n)
 		}
+		t := sg.Tensors[i]
+		switch {
+		case isInput[i]:
+			return fmt.Errorf("input %d: tensor %d (%q) is listed twice", k, i, t.Name)
+		case t.Data != nil:
+			return fmt.Errorf("input %d: tensor %d (%q) is a constant, not an activation", k, i, t.Name)
+		case t.IsVariable:
+			return fmt.Errorf("input %d: tensor %d (%q) is a variable, not an activation", k, i, t.Name)
+		}
+		isInput[i] = true
 		available[i] = true
 	}
 	for oi, op := range sg.Ops {
@@ -77,16 +100,26 @@ func (m *Model) validateSubgraph(sg *Subgraph) error {
 			if produced[o] {
 				return fmt.Errorf("op %d (%v): output tensor %d is already written by an earlier op", oi, op.Code, o)
 			}
+			if isInput[o] {
+				return fmt.Errorf("op %d (%v): output tensor %d (%q) is a subgraph input", oi, op.Code, o, sg.Tensors[o].Name)
+			}
 			produced[o] = true
 			available[o] = true
 		}
 	}
+	// Subgraph outputs are read back by the caller: each must be computed
+	// by an op of this subgraph, once, not be a weight or an input.
+	isOutput := make([]bool, n)
 	for k, i := range sg.Outputs {
 		if i < 0 || i >= n {
 			return fmt.Errorf("output %d: tensor index %d out of range [0,%d)", k, i, n)
 		}
-		if !available[i] {
-			return fmt.Errorf("output %d: tensor %d (%q) is never computed", k, i, sg.Tensors[i].Name)
+		if isOutput[i] {
+			return fmt.Errorf("output %d: tensor %d (%q) is listed twice", k, i, sg.Tensors[i].Name)
+		}
+		isOutput[i] = true
+		if !produced[i] {
+			return fmt.Errorf("output %d: tensor %d (%q) is never computed by an op of this subgraph", k, i, sg.Tensors[i].Name)
 		}
 	}
 	return nil
@@ -115,6 +148,11 @@ func (t *Tensor) validate() error {
 			if d != -1 && d != t.Shape[k] {
 				return fmt.Errorf("shape signature %v disagrees with shape %v at dimension %d", t.ShapeSignature, t.Shape, k)
 			}
+		}
+	}
+	if t.Data == nil && !t.IsVariable {
+		if size, ok := t.Type.dataSize(numel); ok && size > MaxActivationBytes {
+			return fmt.Errorf("shape %v of %v needs %d bytes, over the %d-byte limit for one activation", t.Shape, t.Type, size, MaxActivationBytes)
 		}
 	}
 	if t.Data != nil {
@@ -266,6 +304,13 @@ func (m *Model) validateSignature(sig Signature) error {
 	}
 	sg := m.Subgraphs[sig.Subgraph]
 	check := func(dir string, maps []TensorMap, allowed []int) error {
+		// A signature maps every subgraph input and output exactly once:
+		// the runner looks tensors up through it, and a missing or doubled
+		// entry leaves a tensor unfed or read twice.
+		if len(maps) != len(allowed) {
+			return fmt.Errorf("%d %ss, but its subgraph has %d", len(maps), dir, len(allowed))
+		}
+		tensors := make(map[int]bool, len(maps))
 		names := make(map[string]bool, len(maps))
 		for k, tm := range maps {
 			if tm.Name == "" {
@@ -283,6 +328,10 @@ func (m *Model) validateSignature(sig Signature) error {
 			if !slices.Contains(allowed, tm.Tensor) {
 				return fmt.Errorf("%s %q: tensor %d is not a subgraph %s", dir, tm.Name, tm.Tensor, dir)
 			}
+			if tensors[tm.Tensor] {
+				return fmt.Errorf("%s %q: tensor %d is mapped twice", dir, tm.Name, tm.Tensor)
+			}
+			tensors[tm.Tensor] = true
 		}
 		return nil
 	}

@@ -71,9 +71,7 @@ func TestValidateErrors(t *testing.T) {
 		{"signature input not an input", func(m *Model) { m.Signatures[0].Inputs[0].Tensor = 3 }, "tensor 3 is not a subgraph input"},
 		{"signature output not an output", func(m *Model) { m.Signatures[0].Outputs[0].Tensor = 3 }, "tensor 3 is not a subgraph output"},
 		{"signature tensor range", func(m *Model) { m.Signatures[0].Outputs[0].Tensor = 5 }, "tensor index 5 out of range"},
-		{"signature duplicate name", func(m *Model) {
-			m.Signatures[0].Inputs = append(m.Signatures[0].Inputs, m.Signatures[0].Inputs[0])
-		}, `input name "x" used twice`},
+		{"signature input missing", func(m *Model) { m.Signatures[0].Inputs = nil }, "0 inputs, but its subgraph has 1"},
 		{"signature empty key", func(m *Model) { m.Signatures[0].Key = "" }, "empty signature key"},
 		{"signature duplicate key", func(m *Model) { m.Signatures = append(m.Signatures, m.Signatures[0]) }, `signature key "serving_default" used twice`},
 		{"metadata empty name", func(m *Model) { m.Metadata = map[string][]byte{"": nil} }, "metadata entry with an empty name"},

@@ -27,6 +27,12 @@ func (m *Model) build() (*flatbuffers.Builder, int64, error) {
 	if err := m.Validate(); err != nil {
 		return nil, 0, err
 	}
+	return m.encode()
+}
+
+// encode writes m without validating it. Only tests call it directly, to
+// craft the hostile files that Load must refuse.
+func (m *Model) encode() (*flatbuffers.Builder, int64, error) {
 	w := writer{
 		bufIndex: make(map[bufKey]uint32),
 		opIndex:  make(map[opKey]uint32),

@@ -1,7 +1,10 @@
-// Package tfengine is the TensorFlow Lite engine: it runs a model file
-// written by `groupvit export` through the TFLite C runtime (bound without
-// cgo in infer/tflite), on XNNPACK, the GPU delegate or TFLite's own
-// kernels, behind the same infer.Engine interface as the native engine.
+// Package tfengine runs a model file written by `groupvit export` behind the
+// same infer.Engine interface as the native engine, on one of two runtime
+// bindings: Google's LiteRT (infer/litert: CPU/XNNPACK, the WebGPU
+// accelerator, GPU|CPU) or the classic TensorFlow Lite C API (infer/tflite,
+// for boards that ship only libtensorflowlite_c). What an engine does with
+// a .tflite file (its signatures, the image and text runs, the manifest) is
+// written once here; a binding is the small Runtime interface under it.
 package tfengine
 
 import (
@@ -12,147 +15,132 @@ import (
 
 	"github.com/groupvit-edge/groupvit-edge/export"
 	"github.com/groupvit-edge/groupvit-edge/infer"
-	"github.com/groupvit-edge/groupvit-edge/infer/tflite"
 	"github.com/groupvit-edge/groupvit-edge/tensor"
-	tfl "github.com/groupvit-edge/groupvit-edge/tflite"
 )
 
-// Options choose the runtime and delegate.
+// Runtime is what the engine needs from a binding: a loaded, compiled model.
+type Runtime interface {
+	// Runner prepares a signature for repeated runs.
+	Runner(signature string) (Runner, error)
+	// Info says which runtime and accelerator run the model and where the
+	// runtime placed its ops.
+	Info() infer.RuntimeInfo
+	Close() error
+}
+
+// Runner runs one signature. Its buffers are reused from run to run.
+type Runner interface {
+	SetFloat32s(input string, v []float32) error
+	SetInt32s(input string, v []int32) error
+	// Run runs the signature on the current inputs; a runtime that can
+	// interrupt an invoke stops when ctx ends.
+	Run(ctx context.Context) error
+	Float32s(output string) ([]float32, error)
+	Close() error
+}
+
+// Options choose the runtime and accelerator.
 type Options struct {
-	// Library is the libtensorflowlite_c path; empty searches as
-	// tflite.Open does.
+	// Runtime is "litert" (the default) or "tflite" (the classic C API).
+	Runtime string
+	// Accelerator is auto (the GPU when one is usable, else the CPU, said
+	// on Warn), cpu, gpu (an error when no GPU is usable, never a silent
+	// CPU run), or gpu|cpu (GPU with CPU fallback per op). The classic
+	// runtime also takes none (its built-in kernels only).
+	Accelerator string
+	// Library is the runtime library's path (empty: its usual search).
 	Library string
-	// Delegate is "xnnpack", "gpu" or "none".
-	Delegate string
-	// Threads for XNNPACK or TFLite's kernels (0: the library default).
-	Threads int
-	// GPULibrary is the GPU delegate library path (empty: the usual name).
+	// GPULibrary is the classic runtime's GPU delegate library path.
 	GPULibrary string
-	// Warn receives one-line notices, such as ops a delegate left on the CPU.
+	// DispatchDir is a vendor NPU dispatch library's folder, for LiteRT's
+	// npu accelerator.
+	DispatchDir string
+	// Threads for the CPU (0: the library default).
+	Threads int
+	// Warn receives one-line notices: the accelerator auto chose and why,
+	// ops a GPU left to the CPU.
 	Warn func(string)
 }
 
-// Engine runs an exported model. Calls are serialised: a TFLite
-// interpreter is single-threaded.
-type Engine struct {
-	man    *export.Manifest
-	patch  int
-	mu     sync.Mutex
-	lib    *tflite.Library
-	model  *tflite.Model
-	it     *tflite.Interpreter
-	img    *tflite.SignatureRunner
-	txt    *tflite.SignatureRunner
-	name   string
-	report string
+// Open loads model data (a .tflite file's bytes) whose manifest is man on
+// the runtime opt names.
+func Open(data []byte, man *export.Manifest, opt Options) (*Engine, error) {
+	var rt Runtime
+	var err error
+	switch opt.Runtime {
+	case "", "litert":
+		rt, err = openLiteRT(data, man, opt)
+	case "tflite":
+		rt, err = openTFLite(data, man, opt)
+	default:
+		return nil, fmt.Errorf("runtime %q: want litert or tflite", opt.Runtime)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return New(rt, man)
 }
 
-// Open loads model data (a .tflite file's bytes) whose manifest is man.
-func Open(data []byte, man *export.Manifest, opt Options) (*Engine, error) {
-	lib, err := tflite.Open(opt.Library)
-	if err != nil {
-		return nil, err
-	}
-	e := &Engine{man: man, patch: man.PatchSize, lib: lib}
-	var del *tflite.Delegate
-	switch opt.Delegate {
-	case "", "xnnpack":
-		del, err = lib.NewXNNPackDelegate(tflite.XNNPackOptions{Threads: opt.Threads})
-	case "gpu":
-		del, err = lib.NewGPUDelegate(tflite.GPUOptions{LibraryPath: opt.GPULibrary, AllowPrecisionLoss: man.Precision == export.FP16})
-	case "none":
-	default:
-		return nil, fmt.Errorf("delegate %q: want xnnpack, gpu or none", opt.Delegate)
-	}
-	if err != nil {
-		return nil, err
-	}
-	if e.model, err = lib.NewModel(data); err != nil {
-		closeDelegate(del)
-		return nil, err
-	}
-	e.it, err = lib.NewInterpreter(e.model, tflite.InterpreterOptions{Threads: opt.Threads, Delegate: del})
-	closeDelegate(del) // the interpreter holds its own reference
-	if err != nil {
-		e.model.Close()
-		return nil, err
-	}
-	if e.img, err = e.it.SignatureRunner(export.SigImage); err == nil {
-		e.txt, err = e.it.SignatureRunner(export.SigText)
+// Engine runs an exported model's image and text signatures. Calls are
+// serialised: a runtime's runners are single-threaded.
+type Engine struct {
+	man  *export.Manifest
+	mu   sync.Mutex
+	rt   Runtime
+	img  Runner
+	txt  Runner
+	info infer.RuntimeInfo
+}
+
+// New puts the engine over an opened runtime; it closes rt on error.
+func New(rt Runtime, man *export.Manifest) (*Engine, error) {
+	e := &Engine{man: man, rt: rt, info: rt.Info()}
+	var err error
+	if e.img, err = rt.Runner(export.SigImage); err == nil {
+		e.txt, err = rt.Runner(export.SigText)
 	}
 	if err != nil {
 		e.Close()
 		return nil, err
 	}
-	for _, r := range []*tflite.SignatureRunner{e.img, e.txt} {
-		if err := r.AllocateTensors(); err != nil {
-			e.Close()
-			return nil, fmt.Errorf("signature %q: %w", r.Key(), err)
-		}
-	}
-	dname := opt.Delegate
-	if dname == "" {
-		dname = "xnnpack"
-	}
-	e.name = fmt.Sprintf("tflite %s (%s, %s)", lib.Version(), man.Precision, dname)
-	if del != nil {
-		d := e.it.Delegation()
-		e.report = describe(d)
-		if d.Known && !d.Full() && opt.Warn != nil {
-			opt.Warn(fmt.Sprintf("the %s delegate left part of the model on TFLite's CPU kernels: %s", dname, e.report))
-		}
-	}
 	return e, nil
 }
 
-func closeDelegate(d *tflite.Delegate) {
-	if d != nil {
-		d.Close()
-	}
+func (e *Engine) Name() string {
+	return fmt.Sprintf("%s %s (%s, %s)", e.info.Runtime, e.info.Version, e.man.Precision, e.info.Accelerator)
 }
-
-// Delegation describes which nodes the delegate took.
-func (e *Engine) Delegation() string { return e.report }
-
-func (e *Engine) Name() string          { return e.name }
 func (e *Engine) InputSize() (int, int) { return e.man.InputSize[0], e.man.InputSize[1] }
 func (e *Engine) ContextLength() int    { return e.man.ContextLength }
+
+// Info implements infer.Described: the runtime, accelerator and placement.
+func (e *Engine) Info() infer.RuntimeInfo { return e.info }
+
+// Delegation describes where the runtime placed the ops, in one line.
+func (e *Engine) Delegation() string { return e.info.Placement() }
 
 // LogitScale implements infer.Engine.
 func (e *Engine) LogitScale() float32 {
 	return infer.ClampedLogitScale(e.man.LogitScaleRaw)
 }
 
-// Close frees the interpreter and model.
+// Close frees the runners and the runtime.
 func (e *Engine) Close() error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	var errs []string
-	for _, c := range []interface{ Close() error }{e.img, e.txt, e.it, e.model} {
-		if c == nil || isNilRunner(c) {
+	for _, c := range []interface{ Close() error }{e.img, e.txt, e.rt} {
+		if c == nil {
 			continue
 		}
 		if err := c.Close(); err != nil {
 			errs = append(errs, err.Error())
 		}
 	}
-	e.img, e.txt, e.it, e.model = nil, nil, nil, nil
+	e.img, e.txt, e.rt = nil, nil, nil
 	if len(errs) > 0 {
-		return fmt.Errorf("tflite engine: %s", strings.Join(errs, "; "))
+		return fmt.Errorf("%s engine: %s", e.info.Runtime, strings.Join(errs, "; "))
 	}
 	return nil
-}
-
-func isNilRunner(c interface{ Close() error }) bool {
-	switch v := c.(type) {
-	case *tflite.SignatureRunner:
-		return v == nil
-	case *tflite.Interpreter:
-		return v == nil
-	case *tflite.Model:
-		return v == nil
-	}
-	return false
 }
 
 // EncodeImage implements infer.Engine.
@@ -162,33 +150,25 @@ func (e *Engine) EncodeImage(ctx context.Context, pixels *tensor.Tensor) (*infer
 	}
 	w, h := e.InputSize()
 	if len(pixels.Shape) != 3 || pixels.Shape[1] != h || pixels.Shape[2] != w {
-		return nil, fmt.Errorf("tflite engine: pixels %v, the model takes [3, %d, %d]", pixels.Shape, h, w)
+		return nil, fmt.Errorf("%s engine: pixels %v, the model takes [3, %d, %d]", e.info.Runtime, pixels.Shape, h, w)
 	}
-	patches, err := infer.Patchify(pixels, e.patch)
+	patches, err := infer.Patchify(pixels, e.man.PatchSize)
 	if err != nil {
 		return nil, err
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.img == nil {
-		return nil, fmt.Errorf("tflite engine: closed")
+		return nil, fmt.Errorf("%s engine: closed", e.info.Runtime)
 	}
-	in, err := e.img.Input(export.InPatches)
-	if err != nil {
-		return nil, err
+	if err := e.img.SetFloat32s(export.InPatches, patches.Data); err != nil {
+		return nil, fmt.Errorf("%s engine: input: %w", e.info.Runtime, err)
 	}
-	if err := in.SetFloat32s(patches.Data); err != nil {
-		return nil, fmt.Errorf("tflite engine: input: %w", err)
-	}
-	if err := e.img.Invoke(); err != nil {
+	if err := e.img.Run(ctx); err != nil {
 		return nil, err
 	}
 	read := func(name string, shape ...int) (*tensor.Tensor, error) {
-		t, err := e.img.Output(name)
-		if err != nil {
-			return nil, err
-		}
-		v, err := t.Float32s()
+		v, err := e.img.Float32s(name)
 		if err != nil {
 			return nil, fmt.Errorf("output %s: %w", name, err)
 		}
@@ -209,13 +189,13 @@ func (e *Engine) EncodeImage(ctx context.Context, pixels *tensor.Tensor) (*infer
 	return res, nil
 }
 
-// EncodeText implements infer.Engine, one prompt per invocation (the text
+// EncodeText implements infer.Engine, one prompt per run (the text
 // signature has batch 1; labels are encoded once, not per frame).
 func (e *Engine) EncodeText(ctx context.Context, ids [][]int32) (*tensor.Tensor, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.txt == nil {
-		return nil, fmt.Errorf("tflite engine: closed")
+		return nil, fmt.Errorf("%s engine: closed", e.info.Runtime)
 	}
 	d := e.man.EmbedDim
 	out := tensor.New(len(ids), d)
@@ -224,63 +204,22 @@ func (e *Engine) EncodeText(ctx context.Context, ids [][]int32) (*tensor.Tensor,
 			return nil, err
 		}
 		if len(row) != e.man.ContextLength {
-			return nil, fmt.Errorf("tflite engine: token row %d has %d ids, the model takes %d", i, len(row), e.man.ContextLength)
+			return nil, fmt.Errorf("%s engine: token row %d has %d ids, the model takes %d", e.info.Runtime, i, len(row), e.man.ContextLength)
 		}
-		in, err := e.txt.Input(export.InInputIDs)
-		if err != nil {
+		if err := e.txt.SetInt32s(export.InInputIDs, row); err != nil {
+			return nil, fmt.Errorf("%s engine: input ids: %w", e.info.Runtime, err)
+		}
+		if err := e.txt.Run(ctx); err != nil {
 			return nil, err
 		}
-		if err := tflite.Write(in, row); err != nil {
-			return nil, fmt.Errorf("tflite engine: input ids: %w", err)
-		}
-		if err := e.txt.Invoke(); err != nil {
-			return nil, err
-		}
-		o, err := e.txt.Output(export.OutTextEmbeds)
-		if err != nil {
-			return nil, err
-		}
-		v, err := o.Float32s()
+		v, err := e.txt.Float32s(export.OutTextEmbeds)
 		if err != nil {
 			return nil, err
 		}
 		if len(v) != d {
-			return nil, fmt.Errorf("tflite engine: text output has %d values, want %d", len(v), d)
+			return nil, fmt.Errorf("%s engine: text output has %d values, want %d", e.info.Runtime, len(v), d)
 		}
 		copy(out.Data[i*d:], v)
 	}
 	return out, nil
-}
-
-// describe summarises a delegation with operator names: per subgraph, how
-// many nodes the delegate took and which operators it left behind.
-func describe(d tflite.Delegation) string {
-	if !d.Known {
-		return "delegation unknown"
-	}
-	var parts []string
-	for _, sg := range d.Subgraphs {
-		left := map[string]int{}
-		var order []string
-		for _, op := range sg.Remaining {
-			name := op.Custom
-			if name == "" {
-				name = tfl.BuiltinOp(op.Builtin).String()
-			}
-			if left[name] == 0 {
-				order = append(order, name)
-			}
-			left[name]++
-		}
-		p := fmt.Sprintf("%s %d/%d nodes", sg.Name, sg.Delegated, sg.Nodes)
-		if len(order) > 0 {
-			names := make([]string, len(order))
-			for i, n := range order {
-				names[i] = fmt.Sprintf("%s×%d", n, left[n])
-			}
-			p += " (left: " + strings.Join(names, " ") + ")"
-		}
-		parts = append(parts, p)
-	}
-	return strings.Join(parts, "; ")
 }

@@ -3,14 +3,13 @@ package tfengine
 import (
 	"context"
 	"image"
-	"image/png"
 	"math"
 	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/groupvit-edge/groupvit-edge/export"
 	"github.com/groupvit-edge/groupvit-edge/infer"
+	"github.com/groupvit-edge/groupvit-edge/infer/litert"
 	"github.com/groupvit-edge/groupvit-edge/infer/tflite"
 	"github.com/groupvit-edge/groupvit-edge/internal/fixture"
 	"github.com/groupvit-edge/groupvit-edge/labels"
@@ -18,19 +17,26 @@ import (
 	"github.com/groupvit-edge/groupvit-edge/tensor"
 )
 
-// needRuntime skips without the TFLite library, except under CI, where its
-// absence is a failure: `make test` fetches it first.
-func needRuntime(t *testing.T) {
+// needRuntime skips without the runtime's library, except under CI, where
+// its absence is a failure: `make test` fetches both first.
+func needRuntime(t *testing.T, runtime string) {
 	t.Helper()
-	lib, err := tflite.Open("")
+	var err error
+	if runtime == "tflite" {
+		_, err = tflite.Open("")
+	} else {
+		_, err = litert.Open("")
+	}
 	if err != nil {
 		if os.Getenv("CI") == "true" {
-			t.Fatalf("TFLite runtime missing under CI: %v", err)
+			t.Fatalf("%s runtime missing under CI: %v", runtime, err)
 		}
-		t.Skipf("TFLite runtime not installed (make tflite-lib): %v", err)
+		t.Skipf("%s runtime not installed (make tflite-lib litert-lib): %v", runtime, err)
 	}
-	_ = lib
 }
+
+// runtimes are the two bindings every runtime test runs on.
+var runtimes = []string{"litert", "tflite"}
 
 // setup is the fixture model ready to export, with its inputs and int8
 // ranges calibrated on synthetic scenes.
@@ -39,6 +45,8 @@ type setup struct {
 	ranges export.Ranges
 	pixels *tensor.Tensor
 	ids    [][]int32
+	files  map[export.Precision]exported
+	skip   export.Lowering // rewrites the export leaves out
 }
 
 func loadFixture(t *testing.T) *setup {
@@ -55,26 +63,55 @@ func loadFixture(t *testing.T) *setup {
 	return f
 }
 
-func (f *setup) open(t *testing.T, p export.Precision, delegate string, threads int) *Engine {
+func (f *setup) open(t *testing.T, p export.Precision, runtime, accel string, threads int) *Engine {
 	t.Helper()
-	mod, err := export.Build(f.src, export.Options{Precision: p, Ranges: f.ranges})
+	e, err := f.tryOpen(p, runtime, accel, threads)
 	if err != nil {
-		t.Fatal(err)
-	}
-	data, err := mod.Marshal()
-	if err != nil {
-		t.Fatal(err)
-	}
-	man, err := export.ReadManifest(mod)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := Open(data, man, Options{Delegate: delegate, Threads: threads})
-	if err != nil {
-		t.Fatalf("%s/%s: %v", p, delegate, err)
+		t.Fatalf("%s/%s/%s: %v", p, runtime, accel, err)
 	}
 	t.Cleanup(func() { e.Close() })
 	return e
+}
+
+func (f *setup) tryOpen(p export.Precision, runtime, accel string, threads int) (*Engine, error) {
+	return f.tryOpenWarn(p, runtime, accel, threads, nil)
+}
+
+func (f *setup) tryOpenWarn(p export.Precision, runtime, accel string, threads int, warn func(string)) (*Engine, error) {
+	data, man, err := f.file(p)
+	if err != nil {
+		return nil, err
+	}
+	return Open(data, man, Options{Runtime: runtime, Accelerator: accel, Threads: threads, Warn: warn})
+}
+
+// file exports the model at precision p, once per precision.
+func (f *setup) file(p export.Precision) ([]byte, *export.Manifest, error) {
+	if f.files == nil {
+		f.files = map[export.Precision]exported{}
+	}
+	if x, ok := f.files[p]; ok {
+		return x.data, x.man, nil
+	}
+	mod, err := export.Build(f.src, export.Options{Precision: p, Ranges: f.ranges, Skip: f.skip})
+	if err != nil {
+		return nil, nil, err
+	}
+	data, err := mod.Marshal()
+	if err != nil {
+		return nil, nil, err
+	}
+	man, err := export.ReadManifest(mod)
+	if err != nil {
+		return nil, nil, err
+	}
+	f.files[p] = exported{data, man}
+	return data, man, nil
+}
+
+type exported struct {
+	data []byte
+	man  *export.Manifest
 }
 
 func maxErr(got []float32, want []float32) float64 {
@@ -149,26 +186,30 @@ func agreement(t *testing.T, a, b *Engine, ids [][]int32, names []string, imgs [
 // runtime: fp32 must match the official tensors within 1e-4 and the label
 // map exactly; fp16 and int8 report their worst error and pixel agreement.
 func TestRealRuntimeMatchesOfficial(t *testing.T) {
-	needRuntime(t)
 	f := loadFixture(t)
 	ctx := context.Background()
 	wantGroups, wantImage, wantText := fixture.NPY(t, "group_embeds"), fixture.NPY(t, "image_embeds"), fixture.NPY(t, "text_embeds")
 	wantMap := fixture.NPY(t, "seg_map")
 	for _, c := range []struct {
 		p        export.Precision
+		runtime  string
 		delegate string
 		tol      float64
 		agree    float64
 	}{
-		{export.FP32, "none", 1e-4, 1},
-		{export.FP32, "xnnpack", 1e-4, 1},
-		{export.FP16, "xnnpack", 5e-2, 0.95},
-		{export.FP16, "none", 5e-2, 0.95},
-		{export.INT8, "xnnpack", 0.05, 0.98},
-		{export.INT8, "none", 0.05, 0.98},
+		{export.FP32, "tflite", "none", 1e-4, 1},
+		{export.FP32, "tflite", "xnnpack", 1e-4, 1},
+		{export.FP16, "tflite", "xnnpack", 5e-2, 0.95},
+		{export.FP16, "tflite", "none", 5e-2, 0.95},
+		{export.INT8, "tflite", "xnnpack", 0.05, 0.98},
+		{export.INT8, "tflite", "none", 0.05, 0.98},
+		{export.FP32, "litert", "cpu", 1e-4, 1},
+		{export.FP16, "litert", "cpu", 5e-2, 0.95},
+		{export.INT8, "litert", "cpu", 0.05, 0.98},
 	} {
-		t.Run(string(c.p)+"/"+c.delegate, func(t *testing.T) {
-			e := f.open(t, c.p, c.delegate, 1)
+		t.Run(string(c.p)+"/"+c.runtime+"/"+c.delegate, func(t *testing.T) {
+			needRuntime(t, c.runtime)
+			e := f.open(t, c.p, c.runtime, c.delegate, 1)
 			img, err := e.EncodeImage(ctx, f.pixels)
 			if err != nil {
 				t.Fatal(err)
@@ -206,9 +247,9 @@ func TestRealRuntimeMatchesOfficial(t *testing.T) {
 // TestInt8AgreesWithFP32OnVariedImages compares int8 and fp32 label maps,
 // both through the real runtime, on scenes the calibration never saw.
 func TestInt8AgreesWithFP32OnVariedImages(t *testing.T) {
-	needRuntime(t)
+	needRuntime(t, "litert")
 	f := loadFixture(t)
-	fp32, int8 := f.open(t, export.FP32, "xnnpack", 1), f.open(t, export.INT8, "xnnpack", 1)
+	fp32, int8 := f.open(t, export.FP32, "litert", "cpu", 1), f.open(t, export.INT8, "litert", "cpu", 1)
 	// seed 99: not the calibration seed
 	agree := agreement(t, fp32, int8, f.ids, fixture.Labels, export.SyntheticImages(12, 64, 99), 64, labels.DefaultMatchOptions())
 	t.Logf("int8 vs fp32 label maps on 12 varied scenes: %.2f%% of pixels equal", 100*agree)
@@ -231,7 +272,34 @@ func TestInt8AgreesWithFP32OnVariedImages(t *testing.T) {
 // way). On 500 held-out scenes the int8 export scores 41.6% mIoU against
 // fp32's 41.9% (train/README.md).
 func TestInt8DefaultModel(t *testing.T) {
-	needRuntime(t)
+	needRuntime(t, "litert")
+	d := loadDefault(t)
+	var err error
+	if d.ranges, err = export.Calibrate(d.src.Model, export.SyntheticImages(16, d.size, 1), d.size, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	fp32, int8 := d.open(t, export.FP32, "litert", "cpu", 1), d.open(t, export.INT8, "litert", "cpu", 1)
+	imgs := append(sceneImages(t), export.SyntheticImages(6, d.size, 77)...)
+	agree := agreement(t, fp32, int8, d.ids, d.names, imgs, d.size, d.opt)
+	t.Logf("default model, int8 vs fp32 on %d scenes: %.2f%% of pixels equal", len(imgs), 100*agree)
+	if agree < 0.95 {
+		t.Errorf("int8 agrees with fp32 on %.2f%% of pixels, want ≥ 95%%", 100*agree)
+	}
+}
+
+// defaultSetup is the embedded (trained) default model ready to export,
+// with the prompts of its six training labels and the decode users get
+// (at the threshold the model was calibrated for).
+type defaultSetup struct {
+	*setup
+	ids   [][]int32
+	names []string
+	size  int
+	opt   labels.MatchOptions
+}
+
+func loadDefault(t *testing.T) defaultSetup {
+	t.Helper()
 	ck, vocab, merges, err := models.LoadDefault()
 	if err != nil {
 		t.Fatal(err)
@@ -244,46 +312,19 @@ func TestInt8DefaultModel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	size := m.Arch.Vision.ImageSize
-	names := []string{"circle", "square", "triangle", "star", "cross", "heart"}
-	var ids [][]int32
-	for _, n := range names {
+	d := defaultSetup{
+		setup: &setup{src: export.Source{Model: m, Config: ck.Config, Vocab: vocab, Merges: merges, ModelID: "default"}},
+		names: []string{"circle", "square", "triangle", "star", "cross", "heart"},
+		size:  m.Arch.Vision.ImageSize,
+		opt:   labels.DefaultMatchOptions(),
+	}
+	d.opt.BgThresh = float32(ck.Config.BgThresh)
+	for _, n := range d.names {
 		row, err := tok.Tokenize("a photo of a "+n+".", m.Arch.Text.Context)
 		if err != nil {
 			t.Fatal(err)
 		}
-		ids = append(ids, row)
+		d.ids = append(d.ids, row)
 	}
-	ranges, err := export.Calibrate(m, export.SyntheticImages(16, size, 1), size, nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := &setup{src: export.Source{Model: m, Config: ck.Config, Vocab: vocab, Merges: merges, ModelID: "default"}, ranges: ranges}
-	fp32, int8 := f.open(t, export.FP32, "xnnpack", 1), f.open(t, export.INT8, "xnnpack", 1)
-	scenes, err := filepath.Glob("../../testdata/scenes/*.png")
-	if err != nil || len(scenes) == 0 {
-		t.Fatalf("no sample scenes in testdata/scenes (%v)", err)
-	}
-	var imgs []image.Image
-	for _, p := range scenes {
-		fh, err := os.Open(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		img, err := png.Decode(fh)
-		fh.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		imgs = append(imgs, img)
-	}
-	imgs = append(imgs, export.SyntheticImages(6, size, 77)...)
-	// decoded as users get it: at the threshold the model was calibrated for
-	opt := labels.DefaultMatchOptions()
-	opt.BgThresh = float32(ck.Config.BgThresh)
-	agree := agreement(t, fp32, int8, ids, names, imgs, size, opt)
-	t.Logf("default model, int8 vs fp32 on %d scenes: %.2f%% of pixels equal", len(imgs), 100*agree)
-	if agree < 0.95 {
-		t.Errorf("int8 agrees with fp32 on %.2f%% of pixels, want ≥ 95%%", 100*agree)
-	}
+	return d
 }

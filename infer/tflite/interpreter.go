@@ -122,6 +122,9 @@ func (it *Interpreter) create(o InterpreterOptions) (uintptr, error) {
 		c.OptionsSetNumThreads(opts, int32(o.Threads))
 	}
 	c.OptionsSetErrorReporter(opts, callbacks().report, unsafe.Pointer(it.log))
+	if it.lib.can != nil {
+		it.lib.can.EnableCancellation(opts, true)
+	}
 	if it.probes[0] != 0 {
 		c.OptionsAddDelegate(opts, it.probes[0])
 	}

@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/ebitengine/purego"
+
+	"github.com/groupvit-edge/groupvit-edge/internal/cachedir"
 )
 
 const (
@@ -50,6 +52,7 @@ type Library struct {
 	sig *signatureAPI // nil when the library lacks signature runners
 	xnn *xnnpackAPI   // nil when built without the XNNPACK delegate
 	ins *inspectAPI   // nil when the opaque-delegate API is missing
+	can *cancelAPI    // nil when invocations cannot be canceled
 }
 
 // Open loads the TFLite C library. With a non-empty path only that file is
@@ -87,18 +90,11 @@ func DefaultCacheDir() (string, error) {
 }
 
 func cacheDir(getenv func(string) string) (string, error) {
-	if d := getenv(EnvCacheDir); d != "" {
-		return d, nil
+	d, err := cachedir.Dir(getenv, EnvCacheDir, "tflite-"+RuntimeVersion)
+	if err != nil {
+		return "", fmt.Errorf("tflite: %w", err)
 	}
-	base := getenv("XDG_CACHE_HOME")
-	if base == "" {
-		home := getenv("HOME")
-		if home == "" {
-			return "", errors.New("tflite: neither XDG_CACHE_HOME nor HOME is set, so there is no cache folder")
-		}
-		base = filepath.Join(home, ".cache")
-	}
-	return filepath.Join(base, "groupvit-edge", "tflite-"+RuntimeVersion), nil
+	return d, nil
 }
 
 // locator holds what Open consults, so tests can give it a made-up
@@ -221,6 +217,10 @@ func load(path string) (*Library, error) {
 	var ins inspectAPI
 	if bindAll(handle, ins.bindings()) == nil {
 		lib.ins = &ins
+	}
+	var can cancelAPI
+	if bindAll(handle, can.bindings()) == nil {
+		lib.can = &can
 	}
 	return lib, nil
 }

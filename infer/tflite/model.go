@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sync"
 	"unsafe"
+
+	tfl "github.com/groupvit-edge/groupvit-edge/tflite"
 )
 
 // refCounted frees a C object when its owner has called Close and every
@@ -75,7 +77,10 @@ type Model struct {
 // copy them: the slice must not be modified while the model or any
 // interpreter made from it is open (the model keeps it alive).
 // A buffer that fails the flatbuffer verifier gives an *Error carrying
-// TFLite's reason.
+// TFLite's reason. A well-formed file is then validated by tfl.Load before
+// any interpreter can be made from it: TFLite's verifier checks only the
+// FlatBuffer's layout, and the library crashes on a graph whose inputs point
+// at weights or whose shapes were forged.
 func (l *Library) NewModel(data []byte) (*Model, error) {
 	if len(data) == 0 {
 		return nil, fmt.Errorf("tflite: model: empty buffer")
@@ -90,21 +95,22 @@ func (l *Library) NewModel(data []byte) (*Model, error) {
 		return nil, fmt.Errorf("tflite: model from %d bytes: %w", len(data), err)
 	}
 	m.refs.init(m.free)
+	if _, err := tfl.Load(data); err != nil {
+		m.Close()
+		return nil, fmt.Errorf("tflite: model from %d bytes: %w", len(data), err)
+	}
 	return m, nil
 }
 
-// NewModelFromFile loads a .tflite file; TFLite maps it into memory.
+// NewModelFromFile loads a .tflite file. It is read (a regular file of at
+// most tfl.MaxFileBytes) and validated like NewModel's bytes, rather than
+// handed to TFLite by name, so that no path reaches the runtime unchecked.
 func (l *Library) NewModelFromFile(path string) (*Model, error) {
-	m := &Model{lib: l, log: &errorLog{}}
-	m.pins.pin(m.log)
-	m.ptr = l.c.ModelCreateFromFileWithErrorReporter(path, callbacks().report, unsafe.Pointer(m.log))
-	if m.ptr == 0 {
-		err := &Error{Op: "TfLiteModelCreateFromFile", Status: StatusError, Messages: m.log.take()}
-		m.pins.unpinAll()
-		return nil, fmt.Errorf("tflite: model %s: %w", path, err)
+	_, data, err := tfl.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("tflite: model: %w", err)
 	}
-	m.refs.init(m.free)
-	return m, nil
+	return l.NewModel(data)
 }
 
 func (m *Model) free() {

@@ -1,6 +1,7 @@
 package tflite
 
 import (
+	"context"
 	"fmt"
 	"unsafe"
 )
@@ -146,6 +147,42 @@ func (r *SignatureRunner) Invoke() error {
 		return fmt.Errorf("tflite: signature %q invoke: %w", r.key, r.it.fail("TfLiteSignatureRunnerInvoke", s))
 	}
 	return nil
+}
+
+// InvokeContext is Invoke that stops when ctx ends: TFLite is asked to
+// cancel the running invocation (checked between ops), and the context's
+// error is returned. A library without the cancellation API (older than
+// 2.13) runs the invocation to its end and then reports ctx's error.
+func (r *SignatureRunner) InvokeContext(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if ctx.Done() == nil || r.it.lib.can == nil {
+		err := r.Invoke()
+		if cerr := ctx.Err(); cerr != nil {
+			return fmt.Errorf("tflite: signature %q invoke: %w", r.key, cerr)
+		}
+		return err
+	}
+	finished := make(chan struct{})
+	watcher := make(chan struct{})
+	go func() {
+		defer close(watcher)
+		select {
+		case <-ctx.Done():
+			// Safe while Invoke runs: the runner is freed only by Close,
+			// which the caller cannot reach before InvokeContext returns.
+			r.it.lib.can.RunnerCancel(r.ptr)
+		case <-finished:
+		}
+	}()
+	err := r.Invoke()
+	close(finished)
+	<-watcher
+	if cerr := ctx.Err(); cerr != nil {
+		return fmt.Errorf("tflite: signature %q invoke: %w", r.key, cerr)
+	}
+	return err
 }
 
 // Close frees the runner. Closing its interpreter does it too; Close is

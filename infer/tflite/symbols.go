@@ -171,6 +171,20 @@ func (s *signatureAPI) bindings() []binding {
 	}
 }
 
+// cancelAPI lets an invocation be stopped from another thread (present in
+// 2.17.1 as an experimental API; absent from older builds).
+type cancelAPI struct {
+	EnableCancellation func(options uintptr, enable bool) int32
+	RunnerCancel       func(runner uintptr) int32
+}
+
+func (c *cancelAPI) bindings() []binding {
+	return []binding{
+		bind(&c.EnableCancellation, "TfLiteInterpreterOptionsEnableCancellation"),
+		bind(&c.RunnerCancel, "TfLiteSignatureRunnerCancel"),
+	}
+}
+
 func (x *xnnpackAPI) bindings() []binding {
 	return []binding{
 		bind(&x.OptionsDefault, "TfLiteXNNPackDelegateOptionsDefault"),

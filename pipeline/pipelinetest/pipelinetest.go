@@ -61,6 +61,10 @@ type Segmenter struct {
 	// SetLabelsTime is how long SetLabels sleeps, standing in for text
 	// encoding.
 	SetLabelsTime time.Duration
+	// EncodeTimePerLabel, when set, makes the fake a
+	// pipeline.LabelEncoder whose EncodeLabels sleeps this long per
+	// label; when zero, EncodeLabels sleeps SetLabelsTime once.
+	EncodeTimePerLabel time.Duration
 	// Err, when set, is returned by every Segment call.
 	Err error
 
@@ -154,6 +158,29 @@ func (s *Segmenter) SetLabels(ctx context.Context, l []string) error {
 			return ctx.Err()
 		}
 	}
+	s.setLabels(l)
+	return nil
+}
+
+// EncodeLabels sleeps EncodeTimePerLabel per label (or SetLabelsTime) and
+// returns one-value embeddings.
+func (s *Segmenter) EncodeLabels(ctx context.Context, l []string) ([]float32, int, error) {
+	d := s.SetLabelsTime
+	if s.EncodeTimePerLabel > 0 {
+		d = time.Duration(len(l)) * s.EncodeTimePerLabel
+	}
+	if d > 0 {
+		select {
+		case <-time.After(d):
+		case <-ctx.Done():
+			return nil, 0, ctx.Err()
+		}
+	}
+	return make([]float32, len(l)), 1, nil
+}
+
+// UseLabels switches labels.
+func (s *Segmenter) UseLabels(l []string, emb []float32, dim int) error {
 	s.setLabels(l)
 	return nil
 }
