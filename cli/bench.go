@@ -433,7 +433,7 @@ func planBench(e *env, f *benchFlags, dir string, skips map[string]string) (*ben
 		return nil, err
 	}
 	rep.checkpoint = ckDir
-	src, nativeBytes, err := benchSource(ckDir)
+	src, nativeBytes, err := benchSource(e, ckDir)
 	if err != nil {
 		return nil, err
 	}
@@ -496,8 +496,8 @@ func benchCheckpointDir(e *env, f *benchFlags, dir string, rep *benchReport) (st
 
 // benchSource loads a checkpoint for export, with its float32 weight bytes:
 // what the native engine holds, reported as its model size.
-func benchSource(dir string) (export.Source, int64, error) {
-	ck, err := models.LoadCheckpoint(dir)
+func benchSource(e *env, dir string) (export.Source, int64, error) {
+	ck, err := loadCheckpoint(e.stderr, dir)
 	if err != nil {
 		return export.Source{}, 0, err
 	}
@@ -524,10 +524,10 @@ func benchSource(dir string) (export.Source, int64, error) {
 
 // benchExport writes src at precision p to file and returns its size.
 func benchExport(src export.Source, p export.Precision, size int, file string) (int64, error) {
-	opt := export.Options{Precision: p, Size: size}
-	if p == export.INT8 {
+	opt := export.Options{Precision: p, Size: size, Quant: export.DefaultQuant()}
+	if p == export.INT8 && opt.Quant.NeedsRanges() {
 		var err error
-		opt.Ranges, err = export.Calibrate(src.Model, export.SyntheticImages(benchCalibImages, size, 1), size, nil, nil)
+		opt.Ranges, err = export.Calibrate(src.Model, export.SyntheticImages(benchCalibImages, size, 1), size, nil, opt.Quant.Range, nil)
 		if err != nil {
 			return 0, fmt.Errorf("calibrating int8: %w", err)
 		}
@@ -872,7 +872,7 @@ func benchChild(ctx context.Context, e *env, f *benchFlags) error {
 	// means one core's worth of work for either engine.
 	runtime.GOMAXPROCS(threads[0])
 	t0 := time.Now()
-	eng, tok, err := openBenchEngine(f, threads[0])
+	eng, tok, err := openBenchEngine(e, f, threads[0])
 	if err != nil {
 		return err
 	}
@@ -931,7 +931,7 @@ func statusKiB(status, key string) int64 {
 	return 0
 }
 
-func openBenchEngine(f *benchFlags, threads int) (infer.Engine, *labels.Tokenizer, error) {
+func openBenchEngine(e *env, f *benchFlags, threads int) (infer.Engine, *labels.Tokenizer, error) {
 	isTFLite := strings.HasSuffix(strings.ToLower(f.modelFile), ".tflite")
 	switch {
 	case f.one == benchEngineTFLite || f.one == benchEngineLiteRT || f.one == benchEngineLiteRTGPU:
@@ -940,7 +940,7 @@ func openBenchEngine(f *benchFlags, threads int) (infer.Engine, *labels.Tokenize
 		return openBenchNativeTFLite(f.modelFile, threads)
 	}
 	m := &modelFlags{path: f.modelFile, threads: threads, size: f.size, engine: benchEngineNative}
-	lm, err := m.openCheckpoint()
+	lm, err := m.openCheckpoint(e.stderr)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -36,7 +36,8 @@ func commands() map[string]command {
 		"export":       {"convert a checkpoint to a .tflite file (fp32, fp16 for GPU, int8 for CPU)", exportCmd},
 		"eval":         {"zero-shot mIoU on a labelled evaluation set, with baselines", evalCmd},
 		"bench":        {"time each engine and precision side by side: ms per frame, model size, peak memory", benchCmd},
-		"inspect":      {"describe a .tflite file: signatures, ops, sizes, metadata", inspectCmd},
+		"quant-report": {"measure int8 against float32 side by side: drift per block, flipped groupings and labels, margins", quantReportCmd},
+		"inspect":      {"describe a .tflite file: signatures, ops, sizes, metadata, GPU placement as the runtime decides it", inspectCmd},
 		"cameras":      {"list V4L2 cameras with their formats, sizes and frame rates", camerasCmd},
 		"version":      {"print the version", versionCmd},
 	}

@@ -19,12 +19,14 @@ import (
 func exportCmd(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "export", "--checkpoint DIR --precision fp32|fp16|int8 -o model.tflite")
 	ckDir := fs.String("checkpoint", "", "checkpoint folder (Hugging Face format); empty: the embedded default model")
-	precision := fs.String("precision", "fp32", "fp32 (exact), fp16 (GPU delegate), or int8 (CPU/XNNPACK, calibrated)")
+	precision := fs.String("precision", "fp32", "fp32 (exact), fp16 (GPU delegate), or int8 (CPU/XNNPACK; the scheme: --int8-*, measured by groupvit quant-report)")
 	size := fs.Int("size", 0, "input size in pixels the graph is built for (0: the model's own)")
 	out := fs.StringP("output", "o", "", "the .tflite file to write")
-	calib := fs.String("calib", "", "folder of representative images for int8 calibration (default: built-in synthetic scenes)")
+	calib := fs.String("calib", "", "folder of representative images for per-tensor int8 calibration (default: built-in synthetic scenes)")
 	calibN := fs.Int("calib-count", 16, "how many images to calibrate on")
 	template := fs.String("template", "", `prompt template recorded in the file (default "a photo of a {}.")`)
+	var qf quantFlags
+	qf.register(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -35,7 +37,7 @@ func exportCmd(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
-	src, name, err := loadExportSource(*ckDir)
+	src, name, err := loadExportSource(e, *ckDir)
 	if err != nil {
 		return err
 	}
@@ -43,14 +45,21 @@ func exportCmd(ctx context.Context, e *env, args []string) error {
 		*size = src.Model.Arch.Vision.ImageSize
 	}
 	bar := &progress{w: e.stderr}
-	opt := export.Options{Precision: prec, Size: *size, Template: *template}
+	q, err := qf.quant()
+	if err != nil {
+		return err
+	}
+	opt := export.Options{Precision: prec, Size: *size, Template: *template, Quant: q}
 	if prec == export.INT8 {
+		fmt.Fprintf(e.stderr, "groupvit: %s\n", q)
+	}
+	if prec == export.INT8 && q.NeedsRanges() {
 		imgs, err := calibrationImages(ctx, *calib, *calibN, *size)
 		if err != nil {
 			return err
 		}
 		bar.start("calibrating int8 ranges", len(imgs))
-		opt.Ranges, err = export.Calibrate(src.Model, imgs, *size, nil, func(done, _ int) { bar.set(done) })
+		opt.Ranges, err = calibrate(ctx, src.Model, imgs, *size, q.Range, func(done, _ int) { bar.set(done) })
 		bar.done()
 		if err != nil {
 			return err
@@ -76,7 +85,7 @@ func exportCmd(ctx context.Context, e *env, args []string) error {
 }
 
 // loadExportSource reads a checkpoint folder, or the embedded default.
-func loadExportSource(dir string) (export.Source, string, error) {
+func loadExportSource(e *env, dir string) (export.Source, string, error) {
 	var ck *models.Checkpoint
 	var vocab, merges []byte
 	var err error
@@ -85,7 +94,7 @@ func loadExportSource(dir string) (export.Source, string, error) {
 		name = "embedded default model"
 		ck, vocab, merges, err = models.LoadDefault()
 	} else {
-		ck, err = models.LoadCheckpoint(dir)
+		ck, err = loadCheckpoint(e.stderr, dir)
 		if err == nil {
 			vocab, err = os.ReadFile(ck.VocabPath)
 		}
@@ -101,6 +110,31 @@ func loadExportSource(dir string) (export.Source, string, error) {
 		return export.Source{}, "", fmt.Errorf("model %s: %w", name, err)
 	}
 	return export.Source{Model: m, Config: ck.Config, Vocab: vocab, Merges: merges, ModelID: fingerprint(ck)}, name, nil
+}
+
+// calibrate runs export.Calibrate, which takes minutes for the released
+// model at 448 px, but returns as soon as ctx is done (Ctrl-C), leaving the
+// abandoned work to the exiting process.
+func calibrate(ctx context.Context, m *infer.Model, imgs []image.Image, size int, method export.RangeMethod, progress func(done, total int)) (export.Ranges, error) {
+	type result struct {
+		r   export.Ranges
+		err error
+	}
+	out := make(chan result, 1)
+	go func() {
+		r, err := export.Calibrate(m, imgs, size, nil, method, func(done, total int) {
+			if ctx.Err() == nil { // the bar is gone once interrupted
+				progress(done, total)
+			}
+		})
+		out <- result{r, err}
+	}()
+	select {
+	case <-ctx.Done():
+		return nil, fmt.Errorf("export interrupted during int8 calibration: %w", ctx.Err())
+	case res := <-out:
+		return res.r, res.err
+	}
 }
 
 // calibrationImages reads up to n images from dir, or draws n synthetic

@@ -30,9 +30,13 @@ func inspectCmd(_ context.Context, e *env, args []string) error {
 	w := e.stdout
 	fmt.Fprintf(w, "%s: %.1f MB, %q\n", path, float64(len(data))/1e6, m.Description)
 	if man, err := export.ReadManifest(m); err == nil {
-		fmt.Fprintf(w, "groupvit model %s, %s, input %dx%d (patch %d, grid %dx%d), %d groups, embedding %d, template %q\n",
+		pool := map[string]string{"eos": "the first eos_token_id", "argmax": "the largest id", "": "the largest id"}[man.TextPooling]
+		fmt.Fprintf(w, "groupvit model %s, %s, input %dx%d (patch %d, grid %dx%d), %d groups, embedding %d, text pooled at %s, template %q\n",
 			man.ModelID, man.Precision, man.InputSize[0], man.InputSize[1], man.PatchSize, man.Grid[1], man.Grid[0],
-			man.Groups, man.EmbedDim, man.Template)
+			man.Groups, man.EmbedDim, pool, man.Template)
+		if man.Quant != "" {
+			fmt.Fprintf(w, "%s\n", man.Quant)
+		}
 	} else {
 		fmt.Fprintf(w, "not a groupvit-edge model: %v\n", err)
 	}

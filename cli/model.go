@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -71,10 +72,20 @@ func (m *modelFlags) open(e *env) (*loadedModel, error) {
 	if m.engine == "tflite" {
 		return nil, fmt.Errorf("%w: --engine tflite runs .tflite files; convert the checkpoint first with `groupvit export --checkpoint %s`", errUsage, m.path)
 	}
-	return m.openCheckpoint()
+	return m.openCheckpoint(e.stderr)
 }
 
-func (m *modelFlags) openCheckpoint() (*loadedModel, error) {
+// loadCheckpoint loads a checkpoint folder, printing on warn the one
+// warning for tensors the model does not have (they are ignored).
+func loadCheckpoint(warn io.Writer, dir string) (*models.Checkpoint, error) {
+	ck, err := models.LoadCheckpoint(dir)
+	if err == nil && ck.Warning() != "" {
+		fmt.Fprintf(warn, "groupvit: warning: %s\n", ck.Warning())
+	}
+	return ck, err
+}
+
+func (m *modelFlags) openCheckpoint(warn io.Writer) (*loadedModel, error) {
 	var ck *models.Checkpoint
 	var tok *labels.Tokenizer
 	var name string
@@ -95,7 +106,7 @@ func (m *modelFlags) openCheckpoint() (*loadedModel, error) {
 		case !st.IsDir():
 			return nil, fmt.Errorf("model %s: not a checkpoint folder (want config.json, model.safetensors or pytorch_model.bin, vocab.json, merges.txt)", m.path)
 		}
-		ck, err = models.LoadCheckpoint(m.path)
+		ck, err = loadCheckpoint(warn, m.path)
 		if err == nil {
 			tok, err = labels.LoadTokenizer(ck.VocabPath, ck.MergesPath)
 		}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"time"
 
@@ -139,6 +140,35 @@ func (l *labelFlags) template() string {
 	return strings.Join(l.templates, " | ")
 }
 
+// slideOptions are --mode slide's settings: the official evaluation's
+// (rescale within 2048x448, 448 px windows every 224) unless given.
+func slideOptions(crop, stride int, scale string) (segment.Options, error) {
+	opt := segment.Options{Slide: true, Crop: crop, Stride: stride, Scale: segment.OfficialScale}
+	if opt.Crop == 0 {
+		opt.Crop = segment.OfficialCrop
+	}
+	if opt.Stride == 0 {
+		opt.Stride = max(opt.Crop/2, 1)
+	}
+	if opt.Crop < 0 || opt.Stride < 0 {
+		return opt, fmt.Errorf("%w: --crop and --stride must be positive, got %d and %d", errUsage, crop, stride)
+	}
+	switch scale {
+	case "":
+	case "none":
+		opt.Scale = [2]int{}
+	default:
+		a, b, ok := strings.Cut(scale, "x")
+		l, err1 := strconv.Atoi(a)
+		s, err2 := strconv.Atoi(b)
+		if !ok || err1 != nil || err2 != nil || l <= 0 || s <= 0 {
+			return opt, fmt.Errorf("%w: --scale %q: want LONGxSHORT in pixels (e.g. 2048x448) or none", errUsage, scale)
+		}
+		opt.Scale = [2]int{l, s}
+	}
+	return opt, nil
+}
+
 func runCmd(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "run", "--labels L1,L2 --input PATH... --out DIR")
 	var mf modelFlags
@@ -147,9 +177,11 @@ func runCmd(ctx context.Context, e *env, args []string) error {
 	lf.register(fs)
 	inputs := fs.StringArray("input", nil, "image file, folder or glob (repeatable; extra arguments are inputs too)")
 	out := fs.String("out", "", "folder for overlays, label masks and JSON records")
-	mode := fs.String("mode", "whole", "whole: resize each image to the model input; slide: official sliding windows for large stills")
-	crop := fs.Int("crop", 0, "sliding-window size in pixels (0: the model input size)")
+	mode := fs.String("mode", "whole", "whole: resize each image to the model input; slide: the official evaluation's sliding windows for large stills")
+	crop := fs.Int("crop", 0, fmt.Sprintf("sliding-window size in pixels (0: %d, the official evaluation's)", segment.OfficialCrop))
 	stride := fs.Int("stride", 0, "sliding-window step in pixels (0: half the window)")
+	scale := fs.String("scale", "", fmt.Sprintf("slide mode: first rescale each image, aspect kept, to fit LONGxSHORT pixels as the official evaluation does (default %dx%d: short side 448, long side at most 2048); none: slide over the image as it is",
+		segment.OfficialScale[0], segment.OfficialScale[1]))
 	alpha := fs.Float64("alpha", overlay.DefaultAlpha, "mask opacity in the overlay")
 	loop := fs.Bool("loop", false, "start over after the last input")
 	var live liveFlags
@@ -180,25 +212,29 @@ func runCmd(ctx context.Context, e *env, args []string) error {
 		defer src.Close()
 	}
 
+	opt := segment.Options{}
+	switch *mode {
+	case "whole":
+	case "slide":
+		if opt, err = slideOptions(*crop, *stride, *scale); err != nil {
+			return err
+		}
+		// A checkpoint runs at any size: run the windows at their own, as
+		// the official evaluation does (a .tflite file has its size fixed).
+		if mf.size == 0 && !strings.HasSuffix(strings.ToLower(mf.path), ".tflite") {
+			mf.size = opt.Crop
+		}
+	default:
+		return fmt.Errorf("%w: --mode %q: want whole or slide", errUsage, *mode)
+	}
 	m, err := mf.open(e)
 	if err != nil {
 		return err
 	}
 	defer m.engine.Close()
-	opt := segment.Options{}
-	switch *mode {
-	case "whole":
-	case "slide":
-		w, _ := m.engine.InputSize()
-		opt.Slide, opt.Crop, opt.Stride = true, *crop, *stride
-		if opt.Crop == 0 {
-			opt.Crop = w
-		}
-		if opt.Stride == 0 {
-			opt.Stride = max(opt.Crop/2, 1)
-		}
-	default:
-		return fmt.Errorf("%w: --mode %q: want whole or slide", errUsage, *mode)
+	if w, h := m.engine.InputSize(); opt.Slide && (w != opt.Crop || h != opt.Crop) {
+		fmt.Fprintf(e.stderr, "groupvit: note: the model takes %dx%d, so each %d px window is resized to it; the official evaluation runs windows at their own size (export with --size %d)\n",
+			w, h, opt.Crop, opt.Crop)
 	}
 	seg, err := lf.segmenter(e, m, opt)
 	if err != nil {

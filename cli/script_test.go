@@ -89,6 +89,8 @@ func TestScripts(t *testing.T) {
 			"mjpegframes": mjpegFrames,
 			"elfstub":     elfStub,
 			"hostile":     writeHostile,
+			"legacyckpt":  legacyCheckpoint,
+			"embclose":    embeddingsClose,
 		},
 	})
 }

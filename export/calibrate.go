@@ -11,13 +11,13 @@ import (
 	"github.com/groupvit-edge/groupvit-edge/tensor"
 )
 
-// recorder is the eager engine plus a note of every Linear layer's input
-// and output range: running the model this way on representative inputs
-// gives the activation ranges int8 quantization needs.
+// recorder is the eager engine plus samples of every Linear layer's input
+// and output: running the model this way on representative inputs gives
+// the activation ranges per-tensor int8 quantization needs.
 type recorder struct {
 	infer.Eager
-	names map[*tensor.Tensor]string
-	r     Ranges
+	names   map[*tensor.Tensor]string
+	in, out map[string]*samples
 }
 
 func (c *recorder) Const(name string, t *tensor.Tensor) infer.Value {
@@ -31,32 +31,27 @@ func (c *recorder) Linear(x, w, b infer.Value) infer.Value {
 	if !ok {
 		return y
 	}
-	r, seen := c.r[name]
-	in, out := span(x.(*tensor.Tensor).Data), span(y.(*tensor.Tensor).Data)
-	if seen {
-		in = [2]float32{min(in[0], r.In[0]), max(in[1], r.In[1])}
-		out = [2]float32{min(out[0], r.Out[0]), max(out[1], r.Out[1])}
+	for _, s := range []struct {
+		m map[string]*samples
+		d []float32
+	}{{c.in, x.(*tensor.Tensor).Data}, {c.out, y.(*tensor.Tensor).Data}} {
+		if s.m[name] == nil {
+			s.m[name] = &samples{}
+		}
+		s.m[name].add(s.d)
 	}
-	c.r[name] = LinearRange{In: in, Out: out}
 	return y
 }
 
-func span(d []float32) [2]float32 {
-	lo, hi := float32(math.Inf(1)), float32(math.Inf(-1))
-	for _, v := range d {
-		lo, hi = min(lo, v), max(hi, v)
-	}
-	return [2]float32{lo, hi}
-}
-
 // Calibrate runs the native engine on images (resized to size×size) and on
-// token-id rows, recording each Linear layer's activation range.
-// progress, if set, is called after each input.
-func Calibrate(m *infer.Model, images []image.Image, size int, texts [][]int32, progress func(done, total int)) (Ranges, error) {
+// token-id rows, sampling each Linear layer's input and output, and
+// estimates their int8 ranges with method. progress, if set, is called
+// after each input.
+func Calibrate(m *infer.Model, images []image.Image, size int, texts [][]int32, method RangeMethod, progress func(done, total int)) (Ranges, error) {
 	if len(images) == 0 {
 		return nil, fmt.Errorf("calibration needs at least one image")
 	}
-	rec := &recorder{Eager: infer.Eager{}, names: map[*tensor.Tensor]string{}, r: Ranges{}}
+	rec := &recorder{names: map[*tensor.Tensor]string{}, in: map[string]*samples{}, out: map[string]*samples{}}
 	gh, gw, err := m.Arch.Vision.Grid(size, size)
 	if err != nil {
 		return nil, err
@@ -82,7 +77,11 @@ func Calibrate(m *infer.Model, images []image.Image, size int, texts [][]int32, 
 			progress(len(images)+i+1, total)
 		}
 	}
-	return rec.r, nil
+	r := Ranges{}
+	for name, in := range rec.in {
+		r[name] = LinearRange{In: in.rangeOf(method), Out: rec.out[name].rangeOf(method)}
+	}
+	return r, nil
 }
 
 // SyntheticImages draws n varied scenes (gradients, textures, overlapping

@@ -42,15 +42,23 @@ const manifestFormat = "groupvit-edge/tflite/v1"
 
 // Manifest describes an exported file; it is stored as JSON metadata.
 type Manifest struct {
-	Format        string     `json:"format"`
-	ModelID       string     `json:"model_id"`
-	Precision     Precision  `json:"precision"`
-	InputSize     [2]int     `json:"input_size"` // width, height in pixels
-	PatchSize     int        `json:"patch_size"`
-	Grid          [2]int     `json:"grid"` // patch rows, columns
-	Groups        int        `json:"groups"`
-	EmbedDim      int        `json:"embed_dim"`
-	ContextLength int        `json:"context_length"`
+	Format    string    `json:"format"`
+	ModelID   string    `json:"model_id"`
+	Precision Precision `json:"precision"`
+	// Quant describes an int8 file's scheme (Quant.String).
+	Quant         string `json:"quant,omitempty"`
+	InputSize     [2]int `json:"input_size"` // width, height in pixels
+	PatchSize     int    `json:"patch_size"`
+	Grid          [2]int `json:"grid"` // patch rows, columns
+	Groups        int    `json:"groups"`
+	EmbedDim      int    `json:"embed_dim"`
+	ContextLength int    `json:"context_length"`
+	// TextPooling says where the text graph reads the sentence: "argmax"
+	// (the largest input id: transformers' rule for the legacy
+	// eos_token_id 2 of the released checkpoints) or "eos" (the first
+	// eos_token_id of the config). Files from before it was recorded have
+	// "" and pool at the largest id.
+	TextPooling   string     `json:"text_pooling,omitempty"`
 	LogitScaleRaw float32    `json:"logit_scale_raw"`
 	Template      string     `json:"template"`
 	Mean          [3]float64 `json:"mean"`
@@ -73,7 +81,10 @@ type Options struct {
 	Precision Precision
 	Size      int    // input size in pixels (square); 0: the model's own
 	Template  string // prompt template recorded for users of the file
-	// Ranges are the calibrated activation ranges INT8 needs (Calibrate).
+	// Quant is how INT8 quantizes; the zero value means DefaultQuant.
+	Quant Quant
+	// Ranges are the calibrated activation ranges a per-tensor Quant needs
+	// (Calibrate).
 	Ranges Ranges
 	// Skip names rewrites of DefaultLowering(Precision) to leave out, so
 	// the graph keeps builtins the GPU accelerator refuses: tests compare
@@ -94,8 +105,15 @@ func Build(src Source, opt Options) (mod *tflite.Model, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("export: %w", err)
 	}
-	if opt.Precision == INT8 && len(opt.Ranges) == 0 {
-		return nil, fmt.Errorf("export: int8 needs calibrated activation ranges")
+	if want := infer.ArchFromConfig(src.Config).Text; want.PoolEOS != m.Arch.Text.PoolEOS || want.EOSID != m.Arch.Text.EOSID {
+		return nil, fmt.Errorf("export: the model pools text as %q but its config says %q", textPooling(m.Arch.Text), textPooling(want))
+	}
+	q := opt.Quant
+	if q.Activations == "" {
+		q = DefaultQuant()
+	}
+	if opt.Precision == INT8 && q.NeedsRanges() && len(opt.Ranges) == 0 {
+		return nil, fmt.Errorf("export: int8 with %s activations needs calibrated activation ranges", q.Activations)
 	}
 	// Shape mistakes in the traced code panic (as in the eager engine);
 	// here they become an error naming the export.
@@ -106,7 +124,7 @@ func Build(src Source, opt Options) (mod *tflite.Model, err error) {
 	}()
 
 	low := DefaultLowering(opt.Precision) &^ opt.Skip
-	img := newTracer(SigImage, opt.Precision, opt.Ranges, low)
+	img := newTracer(SigImage, opt.Precision, q, opt.Ranges, low)
 	k := v.Channels * v.PatchSize * v.PatchSize
 	patches := img.input(InPatches, tflite.Float32, []int{1, gh * gw, k})
 	pos, err := m.PositionEmbedding(gh, gw)
@@ -118,7 +136,7 @@ func Build(src Source, opt Options) (mod *tflite.Model, err error) {
 	img.output(out.ImageEmbed, OutImage)
 	img.output(out.SoftMap, OutSoftMap)
 
-	txt := newTracer(SigText, opt.Precision, opt.Ranges, low)
+	txt := newTracer(SigText, opt.Precision, q, opt.Ranges, low)
 	ctxLen := m.Arch.Text.Context
 	ids := txt.input(InInputIDs, tflite.Int32, []int{1, ctxLen})
 	txt.output(m.EncodeText(txt, ids, nil).Embeds, OutTextEmbeds)
@@ -140,7 +158,7 @@ func Build(src Source, opt Options) (mod *tflite.Model, err error) {
 	man := Manifest{
 		Format: manifestFormat, ModelID: src.ModelID, Precision: opt.Precision,
 		InputSize: [2]int{size, size}, PatchSize: v.PatchSize, Grid: [2]int{gh, gw},
-		Groups: v.FinalGroups(), EmbedDim: m.Arch.ProjDim, ContextLength: ctxLen,
+		Groups: v.FinalGroups(), EmbedDim: m.Arch.ProjDim, ContextLength: ctxLen, TextPooling: textPooling(m.Arch.Text),
 		LogitScaleRaw: m.LogitRaw, Template: tmpl, Mean: infer.ImageNet.Mean, Std: infer.ImageNet.Std,
 		Outputs: map[string]string{
 			InPatches:     fmt.Sprintf("float32 [1, %d, %d]: normalised RGB as non-overlapping %dx%d patches, row-major grid, each (channel, y, x)", gh*gw, k, v.PatchSize, v.PatchSize),
@@ -150,6 +168,9 @@ func Build(src Source, opt Options) (mod *tflite.Model, err error) {
 			InInputIDs:    fmt.Sprintf("int32 [1, %d]: CLIP token ids, start and end tokens, zero padded", ctxLen),
 			OutTextEmbeds: "float32 [1, D]: projected text embedding, unit length",
 		},
+	}
+	if opt.Precision == INT8 {
+		man.Quant = q.String()
 	}
 	manJSON, err := json.MarshalIndent(man, "", "  ")
 	if err != nil {
@@ -167,6 +188,14 @@ func Build(src Source, opt Options) (mod *tflite.Model, err error) {
 			MetaManifest: manJSON, MetaConfig: cfgJSON, MetaVocab: src.Vocab, MetaMerges: src.Merges,
 		},
 	}, nil
+}
+
+// textPooling names a text pooling rule for the manifest.
+func textPooling(t infer.TextArch) string {
+	if t.PoolEOS {
+		return "eos"
+	}
+	return "argmax"
 }
 
 // ReadManifest extracts and checks the manifest of an exported model.
@@ -285,6 +314,13 @@ func ReadInfo(m *tflite.Model) (*Info, error) {
 	if err != nil {
 		return nil, fmt.Errorf("model config metadata: %w", err)
 	}
+	// The graph pools as it was traced; the config must say the same, or
+	// the native engine would run this file differently from TFLite.
+	// Files from before the field was written say nothing and pool at the
+	// largest id (Load runs them so).
+	if want := textPooling(infer.ArchFromConfig(cfg).Text); man.TextPooling != "" && man.TextPooling != want {
+		return nil, fmt.Errorf("groupvit manifest says text_pooling %q but its config's eos_token_id %d says %q", man.TextPooling, cfg.Text.EOSTokenID, want)
+	}
 	return &Info{Manifest: man, Config: cfg, Vocab: m.Metadata[MetaVocab], Merges: m.Metadata[MetaMerges]}, nil
 }
 
@@ -335,6 +371,7 @@ func Load(m *tflite.Model) (*Loaded, error) {
 	weights["logit_scale"] = &tensor.Tensor{Shape: []int{}, Data: []float32{man.LogitScaleRaw}}
 	arch := infer.ArchFromConfig(cfg)
 	arch.Vision.ImageSize = man.InputSize[0]
+	arch.Text.PoolEOS = man.TextPooling == "eos" // as the graph was traced
 	model, err := infer.NewPreparedModel(arch, func(name string) (*tensor.Tensor, error) {
 		w, ok := weights[name]
 		if !ok {

@@ -37,13 +37,18 @@ func TestHalfRoundTrip(t *testing.T) {
 // native engine loaded from it reproduces the checkpoint's weights.
 func TestBuildMarshalParseLoad(t *testing.T) {
 	src := fixtureSource(t)
-	ranges, err := Calibrate(src.Model, SyntheticImages(2, 64, 1), 64, fixture.InputIDs(t)[:1], nil)
+	ranges, err := Calibrate(src.Model, SyntheticImages(2, 64, 1), 64, fixture.InputIDs(t)[:1], MSE, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, p := range []Precision{FP32, FP16, INT8} {
-		t.Run(string(p), func(t *testing.T) {
-			mod, err := Build(src, Options{Precision: p, Ranges: ranges})
+	perTensor := Quant{Activations: PerTensor, Range: MSE, Layers: AllLayerGroups}
+	for _, c := range []struct {
+		p     Precision
+		quant Quant
+	}{{FP32, Quant{}}, {FP16, Quant{}}, {INT8, DefaultQuant()}, {INT8, perTensor}, {INT8, LegacyQuant()}} {
+		p := c.p
+		t.Run(string(p)+"/"+string(c.quant.Activations), func(t *testing.T) {
+			mod, err := Build(src, Options{Precision: p, Quant: c.quant, Ranges: ranges})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -92,7 +92,7 @@ func TestFP16GraphsHaveNoCPUOnlyOps(t *testing.T) {
 				}
 			}
 			size := src.Model.Arch.Vision.ImageSize
-			ranges, err := Calibrate(src.Model, SyntheticImages(1, size, 1), size, nil, nil)
+			ranges, err := Calibrate(src.Model, SyntheticImages(1, size, 1), size, nil, MinMax, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -201,7 +201,7 @@ func TestFP16TokenTableRoundTrip(t *testing.T) {
 // TestFoldSlice: a SLICE of a constant is a constant holding that range;
 // the whole range is the constant itself.
 func TestFoldSlice(t *testing.T) {
-	tr := newTracer("t", FP32, nil, LowerConstSlice)
+	tr := newTracer("t", FP32, DefaultQuant(), nil, LowerConstSlice)
 	h := tensor.New(2, 4, 3)
 	for i := range h.Data {
 		h.Data[i] = float32(i)

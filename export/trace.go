@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
-	"strings"
 
 	"github.com/groupvit-edge/groupvit-edge/infer"
 	"github.com/groupvit-edge/groupvit-edge/tensor"
@@ -21,10 +20,11 @@ const (
 	// at load (the token table as an int8 pair of the same size, see
 	// LowerHalfTable): half the size, and what a GPU computes in anyway.
 	FP16 Precision = "fp16"
-	// INT8 runs every Linear layer as an int8 FULLY_CONNECTED: per-channel
-	// symmetric weights, activations quantized with calibrated ranges
-	// (QUANTIZE before, DEQUANTIZE after). Everything else stays float, so
-	// normalisation, softmax and the hard assignment keep their precision.
+	// INT8 runs the Linear layers a Quant selects as int8 FULLY_CONNECTED
+	// ops with per-channel symmetric weights, their activations quantized
+	// per token at run time or per tensor with calibrated ranges.
+	// Everything else stays float, so normalisation, softmax and the hard
+	// assignment keep their precision.
 	INT8 Precision = "int8"
 )
 
@@ -63,6 +63,7 @@ type LinearRange struct {
 type tracer struct {
 	sg     *tflite.Subgraph
 	prec   Precision
+	quant  Quant // INT8 only
 	ranges Ranges
 	consts map[string]*value
 	n      int
@@ -73,9 +74,12 @@ type tracer struct {
 
 var _ infer.Ops = (*tracer)(nil)
 
-func newTracer(name string, prec Precision, ranges Ranges, low Lowering) *tracer {
-	return &tracer{sg: &tflite.Subgraph{Name: name}, prec: prec, ranges: ranges, consts: map[string]*value{}, low: low}
+func newTracer(name string, prec Precision, q Quant, ranges Ranges, low Lowering) *tracer {
+	return &tracer{sg: &tflite.Subgraph{Name: name}, prec: prec, quant: q, ranges: ranges, consts: map[string]*value{}, low: low}
 }
+
+// half says whether big float constants are stored as float16.
+func (t *tracer) half() bool { return t.prec == FP16 || (t.prec == INT8 && t.quant.HalfFloats) }
 
 func i32s(s []int) []int32 {
 	o := make([]int32, len(s))
@@ -155,11 +159,12 @@ func bigEnough(h *tensor.Tensor) bool { return len(h.Shape) == 2 && len(h.Data) 
 
 // storedHalf reports whether x is a host constant stored as float16.
 func (t *tracer) storedHalf(x *value) bool {
-	return x.host != nil && t.prec != FP32 && bigEnough(x.host)
+	return x.host != nil && t.half() && bigEnough(x.host)
 }
 
 // use returns the tensor index of v, materialising a host constant as
-// float32 (FP32, and small constants in every mode) or float16 + DEQUANTIZE.
+// float32 or, when the precision stores them so (half), float16 +
+// DEQUANTIZE.
 func (t *tracer) use(v infer.Value) int {
 	x := v.(*value)
 	if x.idx >= 0 {
@@ -196,8 +201,15 @@ func (t *tracer) Linear(x, w, b infer.Value) infer.Value {
 		panic(fmt.Sprintf("export: Linear %v × %v", xv.shape, wv.shape))
 	}
 	opts := &tflite.FullyConnectedOptions{KeepNumDims: true}
-	if r, ok := t.ranges[wv.name]; ok && t.prec == INT8 && wv.host != nil && quantizable(wv.name) {
-		return t.linearInt8(xv, wv, b, r, shape)
+	if t.prec == INT8 && wv.host != nil && t.quant.Int8(wv.name) {
+		if t.quant.Activations == PerToken {
+			return t.linearPerToken(xv, wv, b, shape)
+		}
+		r, ok := t.ranges[wv.name]
+		if !ok {
+			panic(fmt.Sprintf("export: no calibrated range for %s", wv.name))
+		}
+		return t.linearPerTensor(xv, wv, b, r, shape)
 	}
 	bias := -1
 	if b != nil {
@@ -206,33 +218,40 @@ func (t *tracer) Linear(x, w, b infer.Value) infer.Value {
 	return t.op(tflite.OpFullyConnected, opts, tflite.Float32, shape, t.use(x), t.use(w), bias)
 }
 
-// linearInt8 emits QUANTIZE → int8 FULLY_CONNECTED → DEQUANTIZE. Weights
-// are symmetric per output channel (zero point 0, as TFLite requires), the
+// int8Weights stores w as int8, symmetric per output channel.
+func (t *tracer) int8Weights(w *value) (idx int, scales []float32) {
+	q, scales := quantizeWeights(w.host)
+	b := make([]byte, len(q))
+	for i, v := range q {
+		b[i] = byte(v)
+	}
+	zps := make([]int64, len(scales))
+	return t.tensor(w.name, tflite.Int8, w.shape, b, &tflite.Quantization{Scale: scales, ZeroPoint: zps, QuantizedDimension: 0}), scales
+}
+
+// linearPerToken emits a hybrid FULLY_CONNECTED: float input and output,
+// int8 weights; the kernel quantizes each input row with its own range
+// (asymmetric) and accumulates in int32. XNNPACK runs it as its
+// dynamically quantized fully connected. The bias stays float.
+func (t *tracer) linearPerToken(x, w *value, b infer.Value, shape []int) infer.Value {
+	wIdx, _ := t.int8Weights(w)
+	bias := -1
+	if b != nil {
+		bias = t.use(b) // a vector: float32 in every mode
+	}
+	return t.op(tflite.OpFullyConnected, &tflite.FullyConnectedOptions{KeepNumDims: true, AsymmetricQuantizeInputs: true},
+		tflite.Float32, shape, t.use(x), wIdx, bias)
+}
+
+// linearPerTensor emits QUANTIZE → int8 FULLY_CONNECTED → DEQUANTIZE: the
 // bias int32 at scale input·weight, activations asymmetric over their
 // calibrated range (which always includes 0, so 0 stays exact).
-func (t *tracer) linearInt8(x, w *value, b infer.Value, r LinearRange, shape []int) infer.Value {
-	out, in := w.shape[0], w.shape[1]
+func (t *tracer) linearPerTensor(x, w *value, b infer.Value, r LinearRange, shape []int) infer.Value {
+	out := w.shape[0]
 	inQ := actQuant(r.In)
 	outQ := actQuant(r.Out)
-	scales := make([]float32, out)
-	wq := make([]byte, out*in)
-	for o := 0; o < out; o++ {
-		row := w.host.Data[o*in : (o+1)*in]
-		m := float32(0)
-		for _, v := range row {
-			m = max(m, float32(math.Abs(float64(v))))
-		}
-		s := m / 127
-		if s == 0 {
-			s = 1
-		}
-		scales[o] = s
-		for i, v := range row {
-			wq[o*in+i] = byte(int8(clampRound(v/s, -127, 127)))
-		}
-	}
+	wIdx, scales := t.int8Weights(w)
 	zps := make([]int64, out)
-	wIdx := t.tensor(w.name, tflite.Int8, w.shape, wq, &tflite.Quantization{Scale: scales, ZeroPoint: zps, QuantizedDimension: 0})
 	bias := -1
 	if b != nil {
 		bh := b.(*value).host
@@ -254,17 +273,9 @@ func (t *tracer) linearInt8(x, w *value, b infer.Value, r LinearRange, shape []i
 
 // actQuant maps a float range onto int8 [-128, 127], stretched to include 0.
 func actQuant(r [2]float32) *tflite.Quantization {
+	s, zp := actParams(r[0], r[1])
 	lo, hi := min(r[0], 0), max(r[1], 0)
-	if hi-lo < 1e-8 {
-		hi = lo + 1e-8
-	}
-	s := (hi - lo) / 255
-	zp := int64(clampRound(-128-lo/s, -128, 127))
-	return &tflite.Quantization{Scale: []float32{s}, ZeroPoint: []int64{zp}, Min: []float32{lo}, Max: []float32{hi}}
-}
-
-func clampRound(v float32, lo, hi float64) float64 {
-	return math.Min(math.Max(math.Round(float64(v)), lo), hi)
+	return &tflite.Quantization{Scale: []float32{s}, ZeroPoint: []int64{int64(zp)}, Min: []float32{lo}, Max: []float32{hi}}
 }
 
 func (t *tracer) MatMul(a, b infer.Value, transposeB bool) infer.Value {
@@ -368,6 +379,16 @@ func (t *tracer) OneHotArgMax(x infer.Value) infer.Value {
 	return t.op(tflite.OpOneHot, &tflite.OneHotOptions{Axis: -1}, tflite.Float32, d, arg.idx, depth, t.scalar(1), t.scalar(0))
 }
 
+// OneHotFirst is EQUAL with the id, CAST to int32 and ARG_MAX (the first
+// 1, or position 0 when there is none), then ONE_HOT.
+func (t *tracer) OneHotFirst(x infer.Value, id int) infer.Value {
+	d := x.Dims()
+	eq := t.op(tflite.OpEqual, nil, tflite.Bool, d, t.use(x), t.tensor("", tflite.Int32, nil, i32bytes([]int32{int32(id)}), nil))
+	hit := t.op(tflite.OpCast, &tflite.CastOptions{InType: tflite.Bool, OutType: tflite.Int32}, tflite.Int32, d, eq.idx)
+	hit.ids = true
+	return t.OneHotArgMax(hit)
+}
+
 func (t *tracer) L2Normalize(x infer.Value) infer.Value {
 	if t.low&LowerL2Norm != 0 {
 		return t.l2NormalizeLowered(x)
@@ -434,10 +455,12 @@ func (t *tracer) Slice(x infer.Value, axis, start, end int) infer.Value {
 	return t.op(tflite.OpSlice, nil, tflite.Float32, size, t.use(x), t.constI32(begin...), t.constI32(size...))
 }
 
-// Embed is GATHER on the token table (float16 behind DEQUANTIZE except in
-// FP32; TFLite dequantizes a constant once, at the first run), or the
-// lowered lookup (gatherLowered). An int8 table with a single scale was
-// tried: it cost the fixture 4% of its label map.
+// Embed is GATHER on the token table (float16 behind DEQUANTIZE where big
+// constants are half; TFLite dequantizes a constant once, at the first
+// run), or the lowered lookup (gatherLowered). INT8 keeps it float32 by default: on full-size random weights the
+// float16 table alone changed 4 of 160 group labels through the text
+// encoder (groupvit quant-report). An int8 table was tried: its single
+// scale cost the fixture 4% of its label map.
 func (t *tracer) Embed(table, ids infer.Value) infer.Value {
 	tv := table.(*value)
 	shape := append(append([]int(nil), ids.Dims()...), tv.shape[1])
@@ -445,14 +468,4 @@ func (t *tracer) Embed(table, ids infer.Value) infer.Value {
 		return t.gatherLowered(tv, ids, shape)
 	}
 	return t.op(tflite.OpGather, &tflite.GatherOptions{Axis: 0}, tflite.Float32, shape, t.use(table), t.use(ids))
-}
-
-// quantizable picks the Linear layers INT8 runs in int8: those of the image
-// encoder's transformer blocks, nearly all of its arithmetic. The grouping
-// blocks, which take the hard token-to-group decisions, and the projectors
-// stay float: with them in int8 too, the fixture's label map agreed with
-// float32 on 93% of pixels instead of 99%. The text encoder runs once per
-// label, not per frame, so int8 would buy no speed there, only error.
-func quantizable(name string) bool {
-	return strings.HasPrefix(name, "vision_model.") && strings.Contains(name, ".layers.")
 }

@@ -35,6 +35,12 @@ type TextArch struct {
 	Context      int
 	Vocab        int
 	Eps          float32
+	// PoolEOS reads the sentence at the first EOSID of the input, as
+	// transformers does for current configs; false reads it at the largest
+	// input id, the official code's rule, which transformers keeps for
+	// configs with the legacy eos_token_id 2 (the released checkpoints).
+	PoolEOS bool
+	EOSID   int
 }
 
 // Stages is the number of grouping stages that produce groups.

@@ -265,6 +265,27 @@ func (e Eager) Embed(table, ids Value) Value {
 	return out
 }
 
+// OneHotFirst implements Ops.
+func (Eager) OneHotFirst(x Value, id int) Value {
+	ids, ok := x.(*IDs)
+	if !ok {
+		panic(fmt.Sprintf("infer: OneHotFirst takes *IDs, got %T", x))
+	}
+	n := ids.Shape[len(ids.Shape)-1]
+	out := tensor.New(ids.Shape...)
+	for row := 0; row < len(ids.Data); row += n {
+		at := 0
+		for i, v := range ids.Data[row : row+n] {
+			if int(v) == id {
+				at = i
+				break
+			}
+		}
+		out.Data[row+at] = 1
+	}
+	return out
+}
+
 // OneHotArgMax also takes integer ids: the text encoder finds its
 // end-of-text position as the largest id.
 func (e Eager) OneHotArgMax(x Value) Value {

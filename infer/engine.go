@@ -50,7 +50,7 @@ func ArchFromConfig(c models.Config) Arch {
 		Text: TextArch{
 			Width: t.HiddenSize, Heads: t.NumAttentionHeads, Layers: t.NumHiddenLayers,
 			Intermediate: t.IntermediateSize, Context: t.MaxPositionEmbeddings, Vocab: t.VocabSize,
-			Eps: float32(t.LayerNormEps),
+			Eps: float32(t.LayerNormEps), PoolEOS: !t.PoolsAtArgMax(), EOSID: t.EOSTokenID,
 		},
 		ProjDim: c.ProjectionDim,
 	}

@@ -48,6 +48,10 @@ type Ops interface {
 	// OneHotArgMax is the one-hot of the largest entry of the last axis,
 	// ties to the lowest index: GroupViT's hard assignment.
 	OneHotArgMax(x Value) Value
+	// OneHotFirst is the one-hot, along the last axis of integer ids, of
+	// the first position holding id; with none, position 0 (as torch's
+	// argmax of an all-false mask): transformers' text pooling.
+	OneHotFirst(ids Value, id int) Value
 	// L2Normalize divides the last axis by its norm (at least 1e-12).
 	L2Normalize(x Value) Value
 	// GELU is exact (erf); QuickGELU is x·σ(1.702x); ReLU is max(x, 0).

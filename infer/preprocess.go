@@ -22,28 +22,44 @@ var ImageNet = Normalization{Mean: [3]float64{0.485, 0.456, 0.406}, Std: [3]floa
 // bilinearly (half-pixel centres) when its size differs. Arithmetic is done
 // in float64 and rounded once, as the reference pixel_values were made.
 func Pixels(img image.Image, w, h int, norm Normalization) *tensor.Tensor {
-	rgba := toRGBA(img)
-	b := rgba.Bounds()
 	out := tensor.New(3, h, w)
-	sw, sh := b.Dx(), b.Dy()
 	plane := h * w
-	put := func(y, x int, rgb [3]float64) {
+	// At the same size the taps fall on the pixels themselves (weights
+	// exactly 1 and 0), so this copies unresized images unchanged.
+	bilinearRGB(toRGBA(img), w, h, func(y, x int, rgb [3]float64) {
 		for c := 0; c < 3; c++ {
 			out.Data[c*plane+y*w+x] = float32((rgb[c] - 255*norm.Mean[c]) / (255 * norm.Std[c]))
 		}
-	}
+	})
+	return out
+}
+
+// Rescale resizes img to w×h with the same bilinear sampling as Pixels,
+// rounding to 8 bits as cv2.resize does for the uint8 images of mmseg's
+// Resize (it uses 11-bit fixed-point weights, so values may differ from it
+// by one level).
+func Rescale(img image.Image, w, h int) *image.RGBA {
+	out := image.NewRGBA(image.Rect(0, 0, w, h))
+	bilinearRGB(toRGBA(img), w, h, func(y, x int, rgb [3]float64) {
+		i := out.PixOffset(x, y)
+		for c, v := range rgb {
+			out.Pix[i+c] = uint8(min(max(math.Round(v), 0), 255))
+		}
+		out.Pix[i+3] = 255
+	})
+	return out
+}
+
+// bilinearRGB samples rgba at w×h output pixels with half-pixel centres
+// (source coordinates clamped at 0, as F.interpolate and cv2 do) and hands
+// each interpolated colour to put.
+func bilinearRGB(rgba *image.RGBA, w, h int, put func(y, x int, rgb [3]float64)) {
+	b := rgba.Bounds()
+	sw, sh := b.Dx(), b.Dy()
 	at := func(x, y int) [3]float64 {
 		i := rgba.PixOffset(b.Min.X+x, b.Min.Y+y)
 		p := rgba.Pix[i : i+3]
 		return [3]float64{float64(p[0]), float64(p[1]), float64(p[2])}
-	}
-	if sw == w && sh == h {
-		for y := 0; y < h; y++ {
-			for x := 0; x < w; x++ {
-				put(y, x, at(x, y))
-			}
-		}
-		return out
 	}
 	sx, sy := float64(sw)/float64(w), float64(sh)/float64(h)
 	for y := 0; y < h; y++ {
@@ -66,7 +82,6 @@ func Pixels(img image.Image, w, h int, norm Normalization) *tensor.Tensor {
 			put(y, x, rgb)
 		}
 	}
-	return out
 }
 
 func toRGBA(img image.Image) *image.RGBA {

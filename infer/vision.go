@@ -43,6 +43,7 @@ func (m *Model) EncodeImage(o Ops, patches, pos Value, obs Observer) ImageOutput
 		}
 		for l := 0; l < v.Depths[s]; l++ {
 			seq = m.block(o, seq, fmt.Sprintf("%s.layers.%d", st, l), v.Heads, eps, o.GELU, nil)
+			obs.see(fmt.Sprintf("stage%d_block%d", s, l), seq)
 		}
 		if v.GroupTokens[s] == 0 {
 			x = seq
@@ -124,7 +125,9 @@ type TextOutputs struct {
 }
 
 // EncodeText runs the text model on token ids [B, T] (T ≤ context). The
-// sentence is read at the end-of-text token, which is the largest id.
+// sentence is read where Arch.Text's pooling rule says: the first
+// end-of-text id, or the largest id (which, in CLIP's vocabulary, is the
+// end-of-text token too).
 func (m *Model) EncodeText(o Ops, ids Value, obs Observer) TextOutputs {
 	t := m.Arch.Text
 	d := ids.Dims()
@@ -135,9 +138,16 @@ func (m *Model) EncodeText(o Ops, ids Value, obs Observer) TextOutputs {
 	mask := o.Const(fmt.Sprintf("causal_mask_%d", n), causalMask(n))
 	for l := 0; l < t.Layers; l++ {
 		x = m.block(o, x, fmt.Sprintf("text_model.encoder.layers.%d", l), t.Heads, t.Eps, o.QuickGELU, mask)
+		obs.see(fmt.Sprintf("text_block%d", l), x)
 	}
 	x = m.layerNorm(o, x, "text_model.final_layer_norm", t.Eps)
-	eot := o.Reshape(o.OneHotArgMax(ids), b, 1, n)
+	var at Value
+	if t.PoolEOS {
+		at = o.OneHotFirst(ids, t.EOSID)
+	} else {
+		at = o.OneHotArgMax(ids)
+	}
+	eot := o.Reshape(at, b, 1, n)
 	pooled := o.Reshape(o.MatMul(eot, x, false), b, x.Dims()[2])
 	obs.see("text_pooled", pooled)
 	return TextOutputs{Embeds: o.L2Normalize(m.project(o, pooled, "text_projection"))}

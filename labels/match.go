@@ -240,6 +240,14 @@ func pixelGroups(soft []float32, gh, gw, g, h, w int) []int32 {
 	return out
 }
 
+// ResizeArgMax resizes channel-last maps [gh·gw, c] to h×w as pixelGroups
+// does and gives each pixel its strongest channel (ties to the lowest):
+// mmseg's bilinear resize of averaged sliding-window logits back to the
+// input image, then its argmax.
+func ResizeArgMax(maps []float32, gh, gw, c, h, w int) []int32 {
+	return pixelGroups(maps, gh, gw, c, h, w)
+}
+
 // GroupLabel is the label a group won (-1 for background) and its score.
 func (m *Match) GroupLabel(g int) (int, float32) { return m.groupLabel[g], m.groupScore[g] }
 

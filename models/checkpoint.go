@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/groupvit-edge/groupvit-edge/internal/atomicfile"
 	"github.com/groupvit-edge/groupvit-edge/internal/safeio"
@@ -30,13 +31,27 @@ type Checkpoint struct {
 	Weights map[string]*RawTensor
 	// VocabPath and MergesPath locate the CLIP tokenizer files.
 	VocabPath, MergesPath string
+	// Ignored names the tensors of the weights file that the model does not
+	// have (sorted). Transformers reports such tensors and loads the rest;
+	// so does LoadCheckpoint, leaving them out of Weights.
+	Ignored []string
+}
+
+// Warning is the one-line notice for the ignored tensors, or "" if none.
+func (c *Checkpoint) Warning() string {
+	if len(c.Ignored) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("checkpoint %s: ignoring %d tensor(s) this model does not have: %s",
+		c.Dir, len(c.Ignored), strings.Join(c.Ignored, ", "))
 }
 
 // LoadCheckpoint reads a checkpoint folder: config.json, the weights from
 // model.safetensors or else pytorch_model.bin, and the paths of vocab.json
-// and merges.txt (which must exist). The weights must match the config
-// exactly (see ValidateWeights) and the vocabulary's ids must fit the text
-// model's embedding table.
+// and merges.txt (which must exist). Every tensor the config implies must be
+// present with its shape (see ValidateWeights); tensors the model does not
+// have are dropped and named in Ignored, as transformers does. The
+// vocabulary's ids must fit the text model's embedding table.
 func LoadCheckpoint(dir string) (*Checkpoint, error) {
 	cfg, err := ReadConfigFile(filepath.Join(dir, ConfigFile))
 	if err != nil {
@@ -77,6 +92,10 @@ func LoadCheckpoint(dir string) (*Checkpoint, error) {
 	if err != nil {
 		return nil, fmt.Errorf("checkpoint %s: %w", dir, err)
 	}
+	ck.Ignored = UnknownTensors(cfg, ck.Weights)
+	for _, name := range ck.Ignored {
+		delete(ck.Weights, name)
+	}
 	if err := ValidateWeights(cfg, ck.Weights); err != nil {
 		return nil, fmt.Errorf("checkpoint %s: %s does not match %s: %w", dir, filepath.Base(weightsPath), ConfigFile, err)
 	}
@@ -116,8 +135,12 @@ func (c *Checkpoint) Float32(name string) ([]float32, error) {
 }
 
 // checkVocab verifies that every id in a vocab.json indexes the token
-// embedding table and that the special tokens sit at the ids the config
-// names (the text model pools at the end-of-text token).
+// embedding table and that the text model's pooling rule finds the
+// end-of-text token the tokenizer appends: at the first eos_token_id (then
+// <|endoftext|> and <|startoftext|> must have the config's ids), or, for
+// the legacy eos_token_id 2, at the largest id (then <|endoftext|> must be
+// the largest id, as in CLIP's vocabulary; the legacy bos/eos/pad ids 0, 2,
+// 1 name ordinary tokens and are not read by the model).
 func checkVocab(cfg Config, vocabJSON []byte) error {
 	var vocab map[string]int
 	if err := json.Unmarshal(vocabJSON, &vocab); err != nil {
@@ -127,6 +150,19 @@ func checkVocab(cfg Config, vocabJSON []byte) error {
 		if id < 0 || id >= cfg.Text.VocabSize {
 			return fmt.Errorf("token %q has id %d outside text_config.vocab_size %d", tok, id, cfg.Text.VocabSize)
 		}
+	}
+	if cfg.Text.PoolsAtArgMax() {
+		eot, ok := vocab[EndOfText]
+		if !ok {
+			return nil // the tokenizer refuses such a vocabulary with its own message
+		}
+		for tok, id := range vocab {
+			if id > eot {
+				return fmt.Errorf("text_config.eos_token_id %d selects the legacy pooling at the largest token id, but %s has id %d and %q the larger id %d",
+					LegacyEOSTokenID, EndOfText, eot, tok, id)
+			}
+		}
+		return nil
 	}
 	for _, sp := range []struct {
 		tok, field string
@@ -139,19 +175,37 @@ func checkVocab(cfg Config, vocabJSON []byte) error {
 	return nil
 }
 
-// WriteCheckpoint writes a Hugging Face checkpoint folder (created if
-// needed): config.json, model.safetensors, vocab.json and merges.txt. The
-// weights and vocabulary are checked first, so whatever is written loads
-// back with LoadCheckpoint. Each file is written to a temporary name and
-// renamed, so an interrupted write never leaves a truncated file behind.
+// WriteCheckpoint writes a Hugging Face checkpoint folder in the current
+// layout; see WriteCheckpointAs.
 func WriteCheckpoint(dir string, cfg Config, weights map[string]*RawTensor, vocabJSON, mergesTXT []byte) error {
+	return WriteCheckpointAs(dir, LayoutCurrent, cfg, weights, vocabJSON, mergesTXT)
+}
+
+// WriteCheckpointAs writes a Hugging Face checkpoint folder (created if
+// needed) in layout: config.json, the weights (model.safetensors, or
+// pytorch_model.bin for Layout2022), vocab.json and merges.txt. The weights
+// and vocabulary are checked first, so whatever is written loads back with
+// LoadCheckpoint. Each file is written to a temporary name and renamed, so
+// an interrupted write never leaves a truncated file behind.
+func WriteCheckpointAs(dir string, layout Layout, cfg Config, weights map[string]*RawTensor, vocabJSON, mergesTXT []byte) error {
+	if _, err := ParseLayout(string(layout)); err != nil {
+		return fmt.Errorf("write checkpoint %s: %w", dir, err)
+	}
 	if err := ValidateWeights(cfg, weights); err != nil {
 		return fmt.Errorf("write checkpoint %s: %w", dir, err)
 	}
 	if err := checkVocab(cfg, vocabJSON); err != nil {
 		return fmt.Errorf("write checkpoint %s: %s: %w", dir, VocabFile, err)
 	}
-	cfgJSON, err := cfg.EncodeJSON()
+	encode, weightsFile := cfg.EncodeJSON, SafetensorsFile
+	writeWeights := func(w io.Writer) error {
+		return WriteSafetensors(w, weights, map[string]string{"format": "pt"})
+	}
+	if layout == Layout2022 {
+		encode, weightsFile = cfg.EncodeJSON2022, PyTorchFile
+		writeWeights = func(w io.Writer) error { return WritePyTorch(w, weights) }
+	}
+	cfgJSON, err := encode()
 	if err != nil {
 		return fmt.Errorf("write checkpoint %s: %w", dir, err)
 	}
@@ -166,9 +220,7 @@ func WriteCheckpoint(dir string, cfg Config, weights map[string]*RawTensor, voca
 		write func(io.Writer) error
 	}{
 		{ConfigFile, bytesOf(cfgJSON)},
-		{SafetensorsFile, func(w io.Writer) error {
-			return WriteSafetensors(w, weights, map[string]string{"format": "pt"})
-		}},
+		{weightsFile, writeWeights},
 		{VocabFile, bytesOf(vocabJSON)},
 		{MergesFile, bytesOf(mergesTXT)},
 	} {

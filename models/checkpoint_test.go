@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -71,16 +72,36 @@ func TestLoadCheckpointReportsWeightProblems(t *testing.T) {
 		{"misshaped", func(m map[string]*RawTensor) {
 			m["text_projection.3.weight"] = f32Tensor(t, []int{32, 127}, make([]float32, 32*127)...)
 		}, []string{"text_projection.3.weight", "[32 127]", "[32 128]"}},
-		{"extra", func(m map[string]*RawTensor) {
-			m["vision_model.encoder.stages.2.group_token"] = f32Tensor(t, []int{1, 1, 64}, make([]float32, 64)...)
-		},
-			[]string{"unexpected tensor vision_model.encoder.stages.2.group_token", "[1 1 64]"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			_, err := LoadCheckpoint(checkpointDir(t, edited(c.edit)))
 			wantErr(t, err, append(c.wanted, "model.safetensors does not match config.json")...)
 		})
+	}
+
+	// Tensors the model does not have are named in one warning and left
+	// out, as transformers reports and skips them; the rest still loads.
+	extra := edited(func(m map[string]*RawTensor) {
+		m["vision_model.encoder.stages.2.group_token"] = f32Tensor(t, []int{1, 1, 64}, make([]float32, 64)...)
+		m["text_model.pooler.weight"] = f32Tensor(t, []int{2}, 1, 2)
+	})
+	ck, err := LoadCheckpoint(checkpointDir(t, extra))
+	if err != nil {
+		t.Fatalf("checkpoint with extra tensors: %v", err)
+	}
+	wantIgnored := []string{"text_model.pooler.weight", "vision_model.encoder.stages.2.group_token"}
+	if !reflect.DeepEqual(ck.Ignored, wantIgnored) {
+		t.Errorf("ignored %v, want %v", ck.Ignored, wantIgnored)
+	}
+	if w := ck.Warning(); !strings.Contains(w, "2 tensor(s)") || !strings.Contains(w, wantIgnored[0]) || !strings.Contains(w, wantIgnored[1]) {
+		t.Errorf("warning %q does not name both ignored tensors", w)
+	}
+	if _, ok := ck.Weights[wantIgnored[0]]; ok || len(ck.Weights) != len(base) {
+		t.Errorf("ignored tensors stayed in the weights (%d weights, fixture has %d)", len(ck.Weights), len(base))
+	}
+	if ck, err := LoadCheckpoint(checkpointDir(t, base)); err != nil || ck.Warning() != "" || ck.Ignored != nil {
+		t.Errorf("the fixture loads with warning %q, ignored %v, error %v", ck.Warning(), ck.Ignored, err)
 	}
 
 	// Without position_ids the checkpoint is still complete.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"github.com/groupvit-edge/groupvit-edge/internal/safeio"
 	"math"
+	"regexp"
 	"slices"
 	"strings"
 )
@@ -53,6 +54,18 @@ type TextConfig struct {
 	EOSTokenID            int     `json:"eos_token_id"`
 	PadTokenID            int     `json:"pad_token_id"`
 }
+
+// LegacyEOSTokenID is the eos_token_id that configs written before
+// transformers PR #24773 carry (the old default, not CLIP's end-of-text
+// id). Transformers keeps their text pooling as it was for them: at the
+// largest input id rather than at the first eos_token_id.
+const LegacyEOSTokenID = 2
+
+// PoolsAtArgMax reports whether the text model reads the sentence at the
+// largest input id (the legacy rule, selected as transformers selects it:
+// eos_token_id == 2) instead of at the first occurrence of eos_token_id.
+// With CLIP's vocabulary both land on <|endoftext|>, its largest id.
+func (t TextConfig) PoolsAtArgMax() bool { return t.EOSTokenID == LegacyEOSTokenID }
 
 // VisionConfig mirrors GroupViTVisionConfig. Depths, NumGroupTokens and
 // NumOutputGroups have one entry per stage.
@@ -218,9 +231,20 @@ func ReadConfigFile(path string) (Config, error) {
 
 // ParseConfig decodes a Hugging Face GroupViT config.json. Absent fields
 // take the Hugging Face defaults (released configs omit many of them). The
-// legacy text_config_dict / vision_config_dict keys written by 2022
-// transformers releases are honoured and, as in transformers, override
-// text_config / vision_config. The result is validated.
+// result is validated.
+//
+// Configs written by transformers 4.21 (the released nvidia/groupvit-*
+// folders) carry text_config_dict / vision_config_dict beside the
+// text_config / vision_config dumps. Transformers 4.21 (whose GroupViTConfig
+// followed CLIPConfig's pattern of the time) built the sub-configs from the
+// dicts alone (a null dict meant the class defaults, so the dumps
+// were never read back); since the rewrite of GroupViTConfig.__init__ the
+// dumps are the base and a dict that is not null, completed with the
+// current class defaults, overrides every field of its dump. ParseConfig
+// does what current transformers does: a null or absent dict changes
+// nothing, a filled one (even {} or a partial one) replaces the dump. For
+// the released folders, whose dicts are null and whose dumps hold the
+// defaults of 4.21, both readings give the same model.
 func ParseConfig(data []byte) (Config, error) {
 	c := DefaultConfig()
 	// Unmarshal replaces slices wholesale and leaves absent fields alone, so
@@ -239,15 +263,19 @@ func ParseConfig(data []byte) (Config, error) {
 	if extra.ModelType != nil && *extra.ModelType != "groupvit" {
 		return Config{}, fmt.Errorf("config: model_type is %q, want \"groupvit\"", *extra.ModelType)
 	}
-	if len(extra.TextConfigDict) > 0 {
-		if err := json.Unmarshal(extra.TextConfigDict, &c.Text); err != nil {
+	if filled(extra.TextConfigDict) {
+		t := DefaultConfig().Text
+		if err := json.Unmarshal(extra.TextConfigDict, &t); err != nil {
 			return Config{}, fmt.Errorf("config: text_config_dict: %w", err)
 		}
+		c.Text = t
 	}
-	if len(extra.VisionConfigDict) > 0 {
-		if err := json.Unmarshal(extra.VisionConfigDict, &c.Vision); err != nil {
+	if filled(extra.VisionConfigDict) {
+		v := DefaultConfig().Vision
+		if err := json.Unmarshal(extra.VisionConfigDict, &v); err != nil {
 			return Config{}, fmt.Errorf("config: vision_config_dict: %w", err)
 		}
+		c.Vision = v
 	}
 	// The official code has one output group count per grouping stage; HF
 	// indexes it per stage and so repeats the last entry. Accept the
@@ -274,6 +302,12 @@ const (
 	maxHeads  = 256
 	maxGroups = 4096
 )
+
+// filled reports whether a raw JSON value is present and not null.
+func filled(raw json.RawMessage) bool {
+	v := bytes.TrimSpace(raw)
+	return len(v) > 0 && !bytes.Equal(v, []byte("null"))
+}
 
 // activations are the HF ACT2FN names an engine can reasonably implement.
 var activations = []string{"gelu", "quick_gelu", "gelu_new", "gelu_pytorch_tanh", "gelu_fast", "relu", "silu", "swish"}
@@ -484,11 +518,25 @@ func (c Config) EncodeJSON() ([]byte, error) {
 		Refine:                    c.Refine,
 		CropNames:                 c.CropNames,
 	}
+	return encodeIndented(out)
+}
+
+// encodeIndented renders v as indented JSON with Python's float spelling.
+func encodeIndented(v any) ([]byte, error) {
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
 	enc.SetIndent("", "  ")
-	if err := enc.Encode(out); err != nil {
+	if err := enc.Encode(v); err != nil {
 		return nil, err
 	}
-	return b.Bytes(), nil
+	return pythonFloats(b.Bytes()), nil
 }
+
+// floatKeys are the config keys whose values transformers types as float.
+// Since transformers 5 validates config fields strictly, "initializer_factor":
+// 1 (Go's spelling of 1.0) is refused where Python's json wrote 1.0.
+var floatKeys = regexp.MustCompile(`("(?:initializer_factor|initializer_range|dropout|attention_dropout|assign_eps|layer_norm_eps|logit_scale_init_value|diversity_penalty|length_penalty|repetition_penalty|temperature|top_p|typical_p)": -?[0-9]+)(,?\n)`)
+
+// pythonFloats writes the integral values of floatKeys as Python does
+// (1.0, not 1) in indented JSON, one key per line.
+func pythonFloats(b []byte) []byte { return floatKeys.ReplaceAll(b, []byte("$1.0$2")) }

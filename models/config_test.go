@@ -81,8 +81,10 @@ func TestParseConfigVariants(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Text.HiddenSize != 64 || c.Text.NumAttentionHeads != 2 {
-		t.Errorf("text_config_dict should override text_config: got hidden %d heads %d", c.Text.HiddenSize, c.Text.NumAttentionHeads)
+	// As in current transformers, the dict completed with the class
+	// defaults replaces the dump: heads is the default 4, not the dump's 2.
+	if c.Text.HiddenSize != 64 || c.Text.NumAttentionHeads != 4 {
+		t.Errorf("text_config_dict should replace text_config: got hidden %d heads %d, want 64 and 4", c.Text.HiddenSize, c.Text.NumAttentionHeads)
 	}
 	if !reflect.DeepEqual(c.Vision.NumOutputGroups, []int{4, 4}) {
 		t.Errorf("official-length num_output_groups should repeat its last entry, got %v", c.Vision.NumOutputGroups)

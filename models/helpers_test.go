@@ -1,7 +1,6 @@
 package models
 
 import (
-	"archive/zip"
 	"bytes"
 	"encoding/binary"
 	"math"
@@ -64,102 +63,16 @@ func f32Tensor(t testing.TB, shape []int, vals ...float32) *RawTensor {
 	return r
 }
 
-// pk assembles pickle programs opcode by opcode, the way torch.save's
-// protocol-2 pickler lays out a state dict.
-type pk struct{ bytes.Buffer }
-
-func (p *pk) op(ops ...byte) *pk { p.Write(ops); return p }
-
-func (p *pk) str(s string) *pk {
-	p.WriteByte(opBinUnicode)
-	var n [4]byte
-	binary.LittleEndian.PutUint32(n[:], uint32(len(s)))
-	p.Write(n[:])
-	p.WriteString(s)
-	return p
-}
-
-func (p *pk) int(i int) *pk {
-	if int(int32(i)) != i {
-		// Beyond BININT's range: LONG1 with 8 two's complement bytes.
-		p.op(opLong1, 8)
-		var n [8]byte
-		binary.LittleEndian.PutUint64(n[:], uint64(i))
-		p.Write(n[:])
-		return p
-	}
-	p.WriteByte(opBinInt)
-	var n [4]byte
-	binary.LittleEndian.PutUint32(n[:], uint32(int32(i)))
-	p.Write(n[:])
-	return p
-}
-
-func (p *pk) global(module, name string) *pk {
-	p.WriteByte(opGlobal)
-	p.WriteString(module + "\n" + name + "\n")
-	return p
-}
-
-func (p *pk) ints(xs ...int) *pk {
-	p.op(opMark)
-	for _, x := range xs {
-		p.int(x)
-	}
-	return p.op(opTuple)
-}
-
-// tensorSpec describes one _rebuild_tensor_v2 call.
-type tensorSpec struct {
-	name, storageType, key string
-	numel, offset          int
-	size, stride           []int
-}
-
-func (p *pk) tensor(s tensorSpec) *pk {
-	p.global("torch._utils", "_rebuild_tensor_v2")
-	p.op(opMark)
-	p.op(opMark).str("storage").global("torch", s.storageType).str(s.key).str("cpu").int(s.numel).op(opTuple, opBinPersID)
-	p.int(s.offset).ints(s.size...).ints(s.stride...)
-	p.op(opNewFalse)
-	p.global("collections", "OrderedDict").op(opEmptyTuple, opReduce)
-	return p.op(opTuple, opReduce)
-}
-
-// stateDict is the pickle of an OrderedDict of the given tensors.
-func stateDict(specs ...tensorSpec) []byte {
-	var p pk
-	p.op(opProto, 2)
-	p.global("collections", "OrderedDict").op(opEmptyTuple, opReduce)
-	p.op(opMark)
-	for _, s := range specs {
-		p.str(s.name).tensor(s)
-	}
-	p.op(opSetItems, opStop)
-	return p.Bytes()
-}
+// pk is the pickle builder the writer uses, for hand-made (and hostile)
+// state dicts.
+type pk = pickler
 
 // torchZip packs a data.pkl and storages into a torch.save style archive
-// under folder, storing entries uncompressed as torch does.
+// under folder.
 func torchZip(t testing.TB, folder string, pkl []byte, storages map[string][]byte) []byte {
 	t.Helper()
 	var b bytes.Buffer
-	zw := zip.NewWriter(&b)
-	add := func(name string, data []byte) {
-		w, err := zw.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Store})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := w.Write(data); err != nil {
-			t.Fatal(err)
-		}
-	}
-	add(folder+"/data.pkl", pkl)
-	for k, v := range storages {
-		add(folder+"/data/"+k, v)
-	}
-	add(folder+"/version", []byte("3\n"))
-	if err := zw.Close(); err != nil {
+	if err := writeTorchArchive(&b, folder, pkl, storages); err != nil {
 		t.Fatal(err)
 	}
 	return b.Bytes()

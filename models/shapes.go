@@ -178,6 +178,26 @@ func ParamCount(cfg Config, prefix string) int {
 	return total
 }
 
+// UnknownTensors lists, sorted, the names in weights that a model built
+// from cfg does not have (nil for an invalid cfg).
+func UnknownTensors(cfg Config, weights map[string]*RawTensor) []string {
+	if cfg.Validate() != nil {
+		return nil
+	}
+	known := make(map[string]bool)
+	for _, s := range weightSpecs(cfg) {
+		known[s.name] = true
+	}
+	var extra []string
+	for name := range weights {
+		if !known[name] {
+			extra = append(extra, name)
+		}
+	}
+	slices.Sort(extra)
+	return extra
+}
+
 // maxReported bounds how many problems a WeightsError prints; a checkpoint
 // for the wrong config can have hundreds and the first few tell the story.
 const maxReported = 5
@@ -207,9 +227,7 @@ func ValidateWeights(cfg Config, weights map[string]*RawTensor) error {
 		return fmt.Errorf("invalid config: %w", err)
 	}
 	var problems []string
-	known := make(map[string]bool)
 	for _, s := range weightSpecs(cfg) {
-		known[s.name] = true
 		w, ok := weights[s.name]
 		switch {
 		case !ok || w == nil:
@@ -231,14 +249,7 @@ func ValidateWeights(cfg Config, weights map[string]*RawTensor) error {
 			}
 		}
 	}
-	var extra []string
-	for name := range weights {
-		if !known[name] {
-			extra = append(extra, name)
-		}
-	}
-	slices.Sort(extra)
-	for _, name := range extra {
+	for _, name := range UnknownTensors(cfg, weights) {
 		var shape []int
 		if w := weights[name]; w != nil {
 			shape = w.Shape

@@ -32,8 +32,13 @@ type Options struct {
 	// Slide enables the official sliding-window inference for large stills:
 	// windows of Crop pixels every Stride pixels, logits averaged where
 	// they overlap. Off, the frame is resized to the engine's input size.
-	Slide         bool
-	Crop, Stride  int
+	Slide        bool
+	Crop, Stride int
+	// Scale, when set, rescales a frame before sliding as the official
+	// evaluation's mmseg Resize(img_scale=Scale, keep_ratio=True) does (see
+	// RescaleSize); the label map is brought back to the frame's size by
+	// resizing the averaged logits bilinearly, as mmseg does.
+	Scale         [2]int
 	Normalization infer.Normalization
 	// ModelID fingerprints the model, keying the embedding cache.
 	ModelID string
@@ -75,6 +80,9 @@ func New(eng infer.Engine, tok *labels.Tokenizer, opt Options) (*Segmenter, erro
 	}
 	if opt.Slide && (opt.Crop <= 0 || opt.Stride <= 0) {
 		return nil, fmt.Errorf("sliding window needs a positive crop and stride, got %d and %d", opt.Crop, opt.Stride)
+	}
+	if opt.Scale != ([2]int{}) && (opt.Scale[0] <= 0 || opt.Scale[1] <= 0) {
+		return nil, fmt.Errorf("rescale bounds must both be positive, got %dx%d", opt.Scale[0], opt.Scale[1])
 	}
 	if opt.Normalization == (infer.Normalization{}) {
 		opt.Normalization = infer.ImageNet
@@ -266,13 +274,49 @@ const (
 	maxSlideScores  = 1 << 28
 )
 
-// slide is mmseg's slide_inference as the GroupViT evaluation runs it:
-// windows of Crop×Crop every Stride pixels (the last ones flush with the
-// far edges), each decoded at its own size, the official logits summed and
-// divided by how many windows saw each pixel, then the argmax.
+// OfficialScale, OfficialCrop and OfficialStride are the sliding-window
+// settings of GroupViT's evaluation configs: mmseg Resize with
+// img_scale=(2048, 448) and keep_ratio, then 448-pixel windows every 224.
+var OfficialScale = [2]int{2048, 448}
+
+const (
+	OfficialCrop   = 448
+	OfficialStride = 224
+)
+
+// RescaleSize is the size mmcv's imrescale gives a w×h image for the bounds
+// scale (rescale_size with a tuple): the largest factor that keeps the long
+// side within the larger bound and the short side within the smaller one,
+// f = min(long/max(w,h), short/min(w,h)), then each side int(side·f + 0.5),
+// in float64 as Python computes it. A side never drops below 1.
+func RescaleSize(w, h int, scale [2]int) (int, int) {
+	long, short := float64(max(scale[0], scale[1])), float64(min(scale[0], scale[1]))
+	f := min(long/float64(max(w, h)), short/float64(min(w, h)))
+	return max(int(float64(w)*f+0.5), 1), max(int(float64(h)*f+0.5), 1)
+}
+
+// slide is mmseg's slide_inference as the GroupViT evaluation runs it: the
+// frame rescaled (Options.Scale), windows of Crop×Crop every Stride pixels
+// (the last ones flush with the far edges), each decoded at its own size,
+// the official logits summed and divided by how many windows saw each
+// pixel, resized back to the frame's size, then the argmax.
 func (s *Segmenter) slide(ctx context.Context, img image.Image, names []string, text []float32, dim int) (*Result, error) {
 	b := img.Bounds()
-	W, H := b.Dx(), b.Dy()
+	W0, H0 := b.Dx(), b.Dy()
+	W, H := W0, H0
+	r := &Result{}
+	t0 := time.Now()
+	if s.opt.Scale != ([2]int{}) {
+		W, H = RescaleSize(W0, H0, s.opt.Scale)
+	}
+	var rgba *image.RGBA
+	if W != W0 || H != H0 {
+		rgba = infer.Rescale(img, W, H)
+	} else {
+		rgba = image.NewRGBA(image.Rect(0, 0, W, H))
+		draw.Draw(rgba, rgba.Rect, img, b.Min, draw.Src)
+	}
+	r.Timings.Preprocess += time.Since(t0)
 	L := len(names)
 	crop, stride := s.opt.Crop, s.opt.Stride
 	grids := func(n int) int { return max(n-crop+stride-1, 0)/stride + 1 }
@@ -289,9 +333,6 @@ func (s *Segmenter) slide(ctx context.Context, img image.Image, names []string, 
 	}
 	sum := make([]float32, (L+1)*W*H)
 	count := make([]int32, W*H)
-	r := &Result{}
-	rgba := image.NewRGBA(image.Rect(0, 0, W, H))
-	draw.Draw(rgba, rgba.Rect, img, b.Min, draw.Src)
 	for gy := 0; gy < grids(H); gy++ {
 		for gx := 0; gx < grids(W); gx++ {
 			y2, x2 := min(gy*stride+crop, H), min(gx*stride+crop, W)
@@ -322,16 +363,21 @@ func (s *Segmenter) slide(ctx context.Context, img image.Image, names []string, 
 			r.Timings.Match += time.Since(t0)
 		}
 	}
-	seg := &labels.Segmentation{Width: W, Height: H, Labels: append([]string(nil), names...), Map: make([]uint8, W*H)}
-	for i := range seg.Map {
-		best, arg := float32(-1), 0
+	t0 = time.Now()
+	seg := &labels.Segmentation{Width: W0, Height: H0, Labels: append([]string(nil), names...), Map: make([]uint8, W0*H0)}
+	// Averaged logits, channel last, resized to the frame as mmseg resizes
+	// preds to ori_shape before its argmax (at the same size the resize
+	// reads each pixel itself).
+	avg := make([]float32, (L+1)*W*H)
+	for i := range count {
 		for c := 0; c <= L; c++ {
-			if v := sum[c*W*H+i] / float32(count[i]); v > best {
-				best, arg = v, c
-			}
+			avg[i*(L+1)+c] = sum[c*W*H+i] / float32(count[i])
 		}
-		seg.Map[i] = uint8(arg)
 	}
+	for i, c := range labels.ResizeArgMax(avg, H, W, L+1, H0, W0) {
+		seg.Map[i] = uint8(c)
+	}
+	r.Timings.Match += time.Since(t0)
 	r.Seg = seg
 	return r, nil
 }

@@ -57,7 +57,7 @@ func loadFixture(t *testing.T) *setup {
 		ids:    fixture.InputIDs(t),
 	}
 	var err error
-	if f.ranges, err = export.Calibrate(m, export.SyntheticImages(8, 64, 2), 64, f.ids, nil); err != nil {
+	if f.ranges, err = export.Calibrate(m, export.SyntheticImages(8, 64, 2), 64, f.ids, export.MinMax, nil); err != nil {
 		t.Fatal(err)
 	}
 	return f
@@ -71,6 +71,59 @@ func (f *setup) open(t *testing.T, p export.Precision, runtime, accel string, th
 	}
 	t.Cleanup(func() { e.Close() })
 	return e
+}
+
+// perTensor is the full-integer scheme: calibrated per-tensor ranges.
+// (With MSE-clipped ranges TFLite's own int8 kernels gave 36 % of the
+// fixture's label map while XNNPACK gave 98 %; min-max keeps both close.)
+var perTensor = export.LegacyQuant()
+
+// openQuant exports the model at precision p with the int8 scheme q (not
+// cached: f.file caches the default scheme) and opens it.
+func (f *setup) openQuant(t *testing.T, p export.Precision, q export.Quant, runtime, accel string, threads int) *Engine {
+	t.Helper()
+	mod, err := export.Build(f.src, export.Options{Precision: p, Quant: q, Ranges: f.ranges, Skip: f.skip})
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := mod.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	man, err := export.ReadManifest(mod)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := Open(data, man, Options{Runtime: runtime, Accelerator: accel, Threads: threads})
+	if err != nil {
+		t.Fatalf("%s/%s/%s/%s: %v", p, q.Activations, runtime, accel, err)
+	}
+	t.Cleanup(func() { e.Close() })
+	return e
+}
+
+// openExport exports src and opens the file on the classic runtime with
+// the given accelerator (closed when the test ends), with its manifest.
+func openExport(t *testing.T, src export.Source, opt export.Options, accel string, threads int) (*Engine, *export.Manifest) {
+	t.Helper()
+	mod, err := export.Build(src, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := mod.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	man, err := export.ReadManifest(mod)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := Open(data, man, Options{Runtime: "tflite", Accelerator: accel, Threads: threads})
+	if err != nil {
+		t.Fatalf("%s/%s: %v", opt.Precision, accel, err)
+	}
+	t.Cleanup(func() { e.Close() })
+	return e, man
 }
 
 func (f *setup) tryOpen(p export.Precision, runtime, accel string, threads int) (*Engine, error) {
@@ -192,24 +245,32 @@ func TestRealRuntimeMatchesOfficial(t *testing.T) {
 	wantMap := fixture.NPY(t, "seg_map")
 	for _, c := range []struct {
 		p        export.Precision
+		quant    export.Quant // zero: the default scheme
 		runtime  string
 		delegate string
 		tol      float64
 		agree    float64
 	}{
-		{export.FP32, "tflite", "none", 1e-4, 1},
-		{export.FP32, "tflite", "xnnpack", 1e-4, 1},
-		{export.FP16, "tflite", "xnnpack", 5e-2, 0.95},
-		{export.FP16, "tflite", "none", 5e-2, 0.95},
-		{export.INT8, "tflite", "xnnpack", 0.05, 0.98},
-		{export.INT8, "tflite", "none", 0.05, 0.98},
-		{export.FP32, "litert", "cpu", 1e-4, 1},
-		{export.FP16, "litert", "cpu", 5e-2, 0.95},
-		{export.INT8, "litert", "cpu", 0.05, 0.98},
+		{export.FP32, export.Quant{}, "tflite", "none", 1e-4, 1},
+		{export.FP32, export.Quant{}, "tflite", "xnnpack", 1e-4, 1},
+		{export.FP16, export.Quant{}, "tflite", "xnnpack", 5e-2, 0.95},
+		{export.FP16, export.Quant{}, "tflite", "none", 5e-2, 0.95},
+		{export.INT8, export.Quant{}, "tflite", "xnnpack", 0.02, 0.99},
+		{export.INT8, export.Quant{}, "tflite", "none", 0.02, 0.99},
+		{export.INT8, perTensor, "tflite", "xnnpack", 0.05, 0.95},
+		{export.INT8, perTensor, "tflite", "none", 0.05, 0.95},
+		{export.FP32, export.Quant{}, "litert", "cpu", 1e-4, 1},
+		{export.FP16, export.Quant{}, "litert", "cpu", 5e-2, 0.95},
+		{export.INT8, export.Quant{}, "litert", "cpu", 0.02, 0.99},
 	} {
-		t.Run(string(c.p)+"/"+c.runtime+"/"+c.delegate, func(t *testing.T) {
+		t.Run(string(c.p)+"/"+string(c.quant.Activations)+"/"+c.runtime+"/"+c.delegate, func(t *testing.T) {
 			needRuntime(t, c.runtime)
-			e := f.open(t, c.p, c.runtime, c.delegate, 1)
+			var e *Engine
+			if c.quant.Activations == "" {
+				e = f.open(t, c.p, c.runtime, c.delegate, 1)
+			} else {
+				e = f.openQuant(t, c.p, c.quant, c.runtime, c.delegate, 1)
+			}
 			img, err := e.EncodeImage(ctx, f.pixels)
 			if err != nil {
 				t.Fatal(err)
@@ -253,37 +314,32 @@ func TestInt8AgreesWithFP32OnVariedImages(t *testing.T) {
 	// seed 99: not the calibration seed
 	agree := agreement(t, fp32, int8, f.ids, fixture.Labels, export.SyntheticImages(12, 64, 99), 64, labels.DefaultMatchOptions())
 	t.Logf("int8 vs fp32 label maps on 12 varied scenes: %.2f%% of pixels equal", 100*agree)
-	// The fixture's random weights leave most pixels within a hair of
-	// another group or label (fp16 weights alone flip 0.8% of them), so
-	// the bar here is lower than the 98% a trained model must reach
-	// (TestInt8DefaultModel).
-	if agree < 0.85 {
-		t.Errorf("int8 agrees with fp32 on %.2f%% of pixels, want ≥ 85%%", 100*agree)
+	// The fixture's random weights leave many pixels within a hair of
+	// another group or label (fp16 weights alone flip 0.8% of them); the
+	// default scheme measures 98.67% here (per-tensor min-max ranges on
+	// the same layers: 91.2%).
+	if agree < 0.98 {
+		t.Errorf("int8 agrees with fp32 on %.2f%% of pixels, want ≥ 98%%", 100*agree)
 	}
 }
 
 // TestInt8DefaultModel holds the int8 export of the embedded (trained)
-// default model to a bar the fixture's random weights cannot meet (91%):
-// on varied scenes the calibration never saw, decoded at the model's own
-// background threshold, at least 95% of label-map pixels equal to the fp32
-// export's. The shipped model measures 96.5% (phase d's, before it, 99.6%:
-// the groups of phases e and f split shapes into fragments whose soft
-// assignments are close, so int8 rounding settles more near-ties the other
-// way). On 500 held-out scenes the int8 export scores 41.6% mIoU against
-// fp32's 41.9% (train/README.md).
+// default model to the bar: on its sample scenes and varied
+// synthetic ones, decoded at the model's own background threshold, at
+// least 99.5% of label-map pixels equal to the fp32 export's. The default
+// scheme measures 99.74% (the per-tensor scheme of earlier releases
+// 96.5%: the model's groups split shapes into fragments whose soft
+// assignments are close, and 82 of its 384 stage-0 token decisions on the
+// sample scenes are within 0.01 of a tie; see groupvit quant-report).
 func TestInt8DefaultModel(t *testing.T) {
 	needRuntime(t, "litert")
 	d := loadDefault(t)
-	var err error
-	if d.ranges, err = export.Calibrate(d.src.Model, export.SyntheticImages(16, d.size, 1), d.size, nil, nil); err != nil {
-		t.Fatal(err)
-	}
 	fp32, int8 := d.open(t, export.FP32, "litert", "cpu", 1), d.open(t, export.INT8, "litert", "cpu", 1)
 	imgs := append(sceneImages(t), export.SyntheticImages(6, d.size, 77)...)
 	agree := agreement(t, fp32, int8, d.ids, d.names, imgs, d.size, d.opt)
 	t.Logf("default model, int8 vs fp32 on %d scenes: %.2f%% of pixels equal", len(imgs), 100*agree)
-	if agree < 0.95 {
-		t.Errorf("int8 agrees with fp32 on %.2f%% of pixels, want ≥ 95%%", 100*agree)
+	if agree < 0.995 {
+		t.Errorf("int8 agrees with fp32 on %.2f%% of pixels, want ≥ 99.5%%", 100*agree)
 	}
 }
 
@@ -327,4 +383,102 @@ func loadDefault(t *testing.T) defaultSetup {
 		d.ids = append(d.ids, row)
 	}
 	return d
+}
+
+// TestTextPoolingRulesInTFLite: the traced text graph pools where the
+// native engine does under each rule, also where the rules disagree (eos
+// id 320, "a</w>", which the prompt holds twice before <|endoftext|>).
+func TestTextPoolingRulesInTFLite(t *testing.T) {
+	needRuntime(t, "tflite")
+	ck := fixture.Checkpoint(t)
+	ctx := context.Background()
+	row := make([]int32, 77)
+	copy(row, []int32{49406, 320, 1125, 539, 320, 49407})
+	var got [][]float32
+	for _, eos := range []int{models.LegacyEOSTokenID, 49407, 320} {
+		cfg := ck.Config
+		cfg.Text.EOSTokenID = eos
+		m, err := infer.ModelFromWeights(cfg, ck.Weights)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e, man := openExport(t, export.Source{Model: m, Config: cfg, Vocab: []byte("{}"), Merges: []byte("#version: 0.2\n")},
+			export.Options{Precision: export.FP32}, "none", 1)
+		if want := map[bool]string{true: "argmax", false: "eos"}[eos == models.LegacyEOSTokenID]; man.TextPooling != want {
+			t.Errorf("eos %d: manifest text_pooling %q, want %q", eos, man.TextPooling, want)
+		}
+		tfl, err := e.EncodeText(ctx, [][]int32{row})
+		if err != nil {
+			t.Fatal(err)
+		}
+		nat, err := infer.NewNative(m, 1, 0, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := nat.EncodeText(ctx, [][]int32{row})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if w := maxErr(tfl.Data, want.Data); w > 1e-5 {
+			t.Errorf("eos %d: TFLite text embedding differs from native by %.3g", eos, w)
+		}
+		got = append(got, tfl.Data)
+	}
+	if maxErr(got[0], got[1]) > 1e-5 {
+		t.Errorf("argmax and first-<|endoftext|> pooling disagree on a CLIP row")
+	}
+	if maxErr(got[2], got[1]) < 1e-3 {
+		t.Errorf("pooling at the first 320 gave the <|endoftext|> embedding")
+	}
+}
+
+// TestSimulatorMatchesRuntime: the quantization report's int8 side
+// (export.Simulator) must compute what the exported int8 file computes on
+// the real runtime, or its numbers would describe another model.
+func TestSimulatorMatchesRuntime(t *testing.T) {
+	needRuntime(t, "tflite")
+	f := loadFixture(t)
+	ctx := context.Background()
+	e := f.open(t, export.INT8, "tflite", "xnnpack", 1)
+	got, err := e.EncodeImage(ctx, f.pixels)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sim, err := export.NewSimulator(export.DefaultQuant(), nil, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := f.src.Model
+	patches, err := infer.Patchify(f.pixels, m.Arch.Vision.PatchSize)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pos, err := m.PositionEmbedding(8, 8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := m.EncodeImage(sim, patches, pos, nil)
+	wantGroups, wantSoft := want.GroupEmbeds.(*tensor.Tensor), want.SoftMap.(*tensor.Tensor)
+	worst := maxErr(got.GroupEmbeds.Data, wantGroups.Data)
+	soft := maxErr(got.SoftMap.Data, wantSoft.Data)
+	t.Logf("simulator vs runtime int8: group embeddings within %.3g, soft map within %.3g", worst, soft)
+	// The kernels round each row's scale and zero point their own way
+	// (3.8e-3 here, where float32 and int8 differ by 6.5e-3), but the
+	// decisions must come out the same.
+	text, err := e.EncodeText(ctx, f.ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	simRes := &infer.ImageResult{GroupEmbeds: &tensor.Tensor{Shape: wantGroups.Shape[1:], Data: wantGroups.Data},
+		ImageEmbed: &tensor.Tensor{Shape: []int{len(got.ImageEmbed.Data)}, Data: want.ImageEmbed.(*tensor.Tensor).Data},
+		SoftMap:    &tensor.Tensor{Shape: wantSoft.Shape[1:], Data: wantSoft.Data}, GridH: 8, GridW: 8}
+	a, b := segMap(t, got, text, e.LogitScale()), segMap(t, simRes, text, e.LogitScale())
+	for i := range a {
+		if a[i] != b[i] {
+			t.Fatalf("pixel %d: runtime says label %d, simulator %d", i, a[i], b[i])
+		}
+	}
+	if worst > 5e-3 || soft > 5e-3 {
+		t.Errorf("simulator and runtime differ by %.3g (groups), %.3g (soft map)", worst, soft)
+	}
 }
