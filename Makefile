@@ -14,6 +14,7 @@ DEMO_LABELS ?= circle,square,triangle,star,cross,heart
 include mk/tflite.mk
 include mk/litert.mk
 -include mk/train.mk
+include mk/peers.mk
 
 .PHONY: build demo test go-test vet cross bench fuzz clean
 
@@ -81,7 +82,9 @@ cross:
 # on XNNPACK, at fp32/fp16/int8 and 1 and 2 threads; LiteRT's GPU
 # accelerator on SwiftShader (labelled so: Vulkan on the CPU, not a GPU's
 # speed); and, when `make bench-venv` made its venv, LiteRT's own Python
-# runtime on the same files. Each variant runs in its own process, in
+# runtime on the same files; and, when `make peers-venv` made its venv, PyTorch
+# eager and onnxruntime fp32/int8 on the same weights (else the table says they
+# were skipped). Each variant runs in its own process, in
 # BENCH_ROUNDS interleaved rounds. Extra flags: BENCH_ARGS=... (e.g. --format
 # json). Kernel micro-benchmarks: go test -run '^$' -bench . ./infer/... ./tensor/...;
 # the decode's (official against refined masks): go test -run '^$' -bench Decode ./labels;
@@ -92,7 +95,7 @@ bench: build tflite-lib litert-lib swiftshader
 	GROUPVIT_TFLITE_LIB='$(TFLITE_LIB)' GROUPVIT_LITERT_LIB='$(LITERT_LIB)' $(SWIFTSHADER_ENV) \
 		./$(BIN) bench --config gcc-yfcc --size 224 --runs 5 --warmup 1 --rounds $(BENCH_ROUNDS) \
 		--threads 1,2 --precisions fp32,fp16,int8 --require-tflite --require-litert --gpu \
-		$(if $(wildcard $(BENCH_VENV)/bin/python),--python '$(BENCH_VENV)/bin/python') --format $(BENCH_FORMAT) $(BENCH_ARGS)
+		$(if $(wildcard $(BENCH_VENV)/bin/python),--python '$(BENCH_VENV)/bin/python') --peers '$(PEERS_PYTHON)' --format $(BENCH_FORMAT) $(BENCH_ARGS)
 	@echo
 	./$(BIN) bench-files --input testdata/scenes --format $(BENCH_FORMAT) $(BENCH_FILES_ARGS)
 

@@ -73,6 +73,8 @@ type benchFlags struct {
 	gpu        bool
 	python     string
 	rounds     int
+	peers      string // Python of the peers venv (benchpeers.go); "" = no peers
+	peerScript string
 	requireTF  bool
 	requireLR  bool
 	configSet  bool // --config given explicitly: conflicts with --model
@@ -99,6 +101,7 @@ type benchVariant struct {
 	PeakRSSFrom    string    `json:"peak_rss_from,omitempty"` // where PeakRSSBytes was read
 	Skipped        string    `json:"skipped,omitempty"`
 	Failed         string    `json:"failed,omitempty"`
+	SpeedVsTorch   float64   `json:"speed_vs_pytorch,omitempty"` // PyTorch eager fp32 ms/frame at these threads ÷ this
 	file           string    // what the child opens: a checkpoint folder or .tflite file
 	textMs         []float64 // every round's text timings
 }
@@ -125,6 +128,13 @@ type benchReport struct {
 	LiteRT   string          `json:"litert,omitempty"`
 	Baseline string          `json:"baseline"` // the variant speed_vs_baseline divides by
 	Variants []*benchVariant `json:"variants"`
+	Rounds   int             `json:"rounds"`
+	// Peers are other runtimes on the same weights (benchpeers.go).
+	Peers         []*benchVariant `json:"peers,omitempty"`
+	PeersSkipped  string          `json:"peers_skipped,omitempty"`
+	PeersFailed   string          `json:"peers_failed,omitempty"`
+	PeersPrepared *peerPrepared   `json:"peers_prepared,omitempty"`
+	checkpoint    string          // the folder the peers load ("" for a .tflite --model)
 }
 
 type benchMachine struct {
@@ -175,6 +185,8 @@ func parseBenchFlags(e *env, args []string) (*benchFlags, error) {
 	fs.StringVar(&f.runtimes, "runtimes", "litert,tflite", "comma-separated `LIST` of runtimes for the .tflite rows: litert (LiteRT CPU), tflite (classic TFLite 2.17)")
 	fs.BoolVar(&f.gpu, "gpu", false, "add a LiteRT GPU row (fp16 when benched; on SwiftShader, a CPU Vulkan, the row says so)")
 	fs.StringVar(&f.python, "python", "", "`PYTHON` with ai-edge-litert installed: adds rows for LiteRT's own Python runtime on the same files (make bench-venv)")
+	fs.StringVar(&f.peers, "peers", "", "`PYTHON` of a venv with torch and onnxruntime (make peers-venv): time them on the same weights, as ratios (skipped with a note if PYTHON is missing)")
+	fs.StringVar(&f.peerScript, "peers-script", filepath.Join("scripts", "peers_bench.py"), "`FILE`: the peer script --peers runs")
 	fs.IntVar(&f.rounds, "rounds", 1, "run every variant this many times, round-robin, so that peers share the machine's slow and busy moments; the median is over all rounds")
 	fs.StringVar(&f.one, "one", "", "internal: time one engine (native or tflite) in this process")
 	fs.StringVar(&f.modelFile, "model-file", "", "internal: the model --one opens")
@@ -315,14 +327,16 @@ func benchParent(ctx context.Context, e *env, f *benchFlags) error {
 	// do not compete with it.
 	runtime.GC()
 	debug.FreeOSMemory()
-	if err := runBenchVariants(ctx, e, f, rep); err != nil {
+	peers := planPeers(ctx, e, f, rep, dir)
+	if err := runBenchVariants(ctx, e, f, rep, peers); err != nil {
 		return err
 	}
 	rep.setSpeeds()
+	rep.setPeerSpeeds()
 	if err := writeBenchReport(e.stdout, rep, f.format); err != nil {
 		return err
 	}
-	return benchFailures(rep)
+	return errors.Join(benchFailures(rep), peersFailure(rep))
 }
 
 // benchLibrary finds the TFLite runtime once, for every TFLite row. Without
@@ -409,7 +423,7 @@ func (r *benchReport) addFileVariants(f *benchFlags, p export.Precision, threads
 // runtime, each at every thread count.
 func planBench(e *env, f *benchFlags, dir string, skips map[string]string) (*benchReport, error) {
 	threads, _ := benchThreads(f.threads)
-	rep := &benchReport{Runs: f.runs * f.rounds, Warmup: f.warmup}
+	rep := &benchReport{Runs: f.runs * f.rounds, Rounds: f.rounds, Warmup: f.warmup}
 	if strings.HasSuffix(strings.ToLower(f.model), ".tflite") {
 		return rep, planTFLiteFile(rep, f, threads, skips)
 	}
@@ -417,6 +431,7 @@ func planBench(e *env, f *benchFlags, dir string, skips map[string]string) (*ben
 	if err != nil {
 		return nil, err
 	}
+	rep.checkpoint = ckDir
 	src, nativeBytes, err := benchSource(e, ckDir)
 	if err != nil {
 		return nil, err
@@ -572,7 +587,7 @@ func benchLoadTFLite(data []byte, name string) (*export.Loaded, error) {
 	return l, nil
 }
 
-func runBenchVariants(ctx context.Context, e *env, f *benchFlags, rep *benchReport) error {
+func runBenchVariants(ctx context.Context, e *env, f *benchFlags, rep *benchReport, peers *benchPeers) error {
 	exe, err := os.Executable()
 	if err != nil {
 		return fmt.Errorf("finding this program to run each variant in: %w", err)
@@ -593,6 +608,10 @@ func runBenchVariants(ctx context.Context, e *env, f *benchFlags, rep *benchRepo
 			if err := ctx.Err(); err != nil {
 				return err
 			}
+		}
+		peers.round(ctx, e, f, rep) // PyTorch and onnxruntime, in the same round
+		if err := ctx.Err(); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -800,10 +819,9 @@ func writeBenchTable(out io.Writer, r *benchReport, markdown bool) error {
 		return err
 	}
 	if noisy {
-		_, err := fmt.Fprintf(w, "\n* its slowest run took over %.1f× its fastest: the machine was busy; rerun, or raise --runs\n", benchNoisy)
-		return err
+		fmt.Fprintf(w, "\n* its slowest run took over %.1f× its fastest: the machine was busy; rerun, or raise --runs\n", benchNoisy)
 	}
-	return nil
+	return writePeerTable(w, r, markdown)
 }
 
 // benchMs keeps three significant digits for the sub-millisecond times of

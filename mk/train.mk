@@ -9,7 +9,9 @@
 #   make train-test    pytest train/tests (fixture match, generator, tokenizer, smoke)
 #   make train-evalset 500 held-out scenes + masks for `groupvit eval`
 #   make train-valset  500 validation scenes (seed 3), for train/calibrate.py
-#   make train-eval    the shipped model scored by the Go binary on them, with baselines
+#   make train-indepset the independent evaluation set + plain-background checks (train/independent/SPEC.md)
+#   make train-eval    the shipped model scored by the Go binary on the own and the independent set, both decodes
+#   make train-v4      the fourth run: the shipped recipe on the wider world (wideworld.py), resumable
 #   make train-samples the demo scenes in testdata/scenes
 #
 # Why Debian's torch and not PyPI's: PyPI only has the CUDA build for Linux
@@ -21,6 +23,9 @@ TRAIN_V1_RUN    ?= train/runs/v1
 TRAIN_SMOKE_DIR ?= $(or $(TMPDIR),/tmp)/groupvit-train-smoke
 TRAIN_EVAL_DIR  ?= $(OUT)/evalset
 TRAIN_VAL_DIR   ?= $(OUT)/valset
+# scenes of the independent generator (train/independent/SPEC.md): never trained on, nor used for any choice
+TRAIN_INDEP_DIR ?= $(OUT)/indepset
+TRAIN_PLAIN_DIR ?= $(OUT)/plainset
 TRAIN_TEST      := train-test train-smoke
 TRAIN_APT       := python3-torch python3-numpy python3-pil python3-pytest libopenblas0-openmp
 # nice: training shares the machine with whatever else runs on it
@@ -28,7 +33,7 @@ TRAIN_NICE      ?= nice -n 10
 TRAIN_THREADS   ?= 2
 SUDO            := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: train-deps train train-v1 train-v2 train-v3 train-smoke train-test train-evalset train-valset train-eval train-samples
+.PHONY: train-deps train train-v1 train-v2 train-v3 train-v4 train-indepset train-venv train-bench train-smoke train-test train-evalset train-valset train-eval train-samples
 
 # libopenblas0-openmp matters: without it libblas.so.3 is the reference BLAS and
 # a training step is ~8x slower.
@@ -120,6 +125,42 @@ train-v3: train-v2 build
 # A few steps, then the path users take: the Go binary converts the exported
 # folder and scores it on held-out scenes (CI runs this; it never retrains
 # the shipped model).
+# The fourth run (issue 20): the shipped model's recipe on the wider world
+# (train/wideworld.py), from the third run's weights. Phase w1 is resumable:
+# rerun `make train-v4` after an interruption and it continues from
+# $(TRAIN_V4_RUN)/w1/ckpt.pt. Every 250 steps it prints the mIoU (official
+# decode) on 40 scenes of world.py's test stream and on the first 40 of the
+# independent set, only to watch: no choice reads the independent set.
+TRAIN_V4_RUN    ?= train/runs/v4
+# the third run's weights: models/default holds them as shipped (make train
+# copies them there), so a fresh checkout needs no train-v3 first. If the
+# fourth run ever replaces models/default, this must become $(TRAIN_V3_RUN)/hf.
+TRAIN_V4_INIT   ?= models/default
+TRAIN_V4_W1     := --out ../$(TRAIN_V4_RUN)/w1 --init $(abspath $(TRAIN_V4_INIT)) --world wide $(TRAIN_V3_SPLIT) \
+	--fragment-weight 1 --fragment-shift 0.6 --lr 2e-4 --steps 6000 --eval-every 250 --eval-n 40 --ckpt-every 100 \
+	--eval-data $(abspath $(TRAIN_INDEP_DIR))
+train-v4: train-deps $(TRAIN_INDEP_DIR)/index.json
+	cd train && $(TRAIN_NICE) $(TRAIN_PY) train.py $(TRAIN_V4_W1) --threads $(TRAIN_THREADS) \
+		--export ../$(TRAIN_V4_RUN)/w1/hf --half
+
+# PyPI's torch, for the side-by-side step timing (train/README.md, "Which
+# PyTorch"): its Linux wheel is the CUDA build and needs the nvidia-* wheels
+# to import, ~5.4 GB in all, so it lives outside the repository and only
+# train-bench uses it.
+TRAIN_PYPI_VENV ?= $(HOME)/.cache/groupvit-edge/train-venv
+train-venv: $(TRAIN_PYPI_VENV)/bin/python
+$(TRAIN_PYPI_VENV)/bin/python:
+	python3 -m venv $(TRAIN_PYPI_VENV)
+	$(TRAIN_PYPI_VENV)/bin/pip install -q torch numpy pillow pytest
+
+# One training step (batch 64, the fourth run's losses) under Debian's and
+# PyPI's torch in turns, at 1 and 2 threads: ms per step, median and minimum.
+train-bench: train-deps train-venv
+	for t in 1 2; do for round in 1 2; do \
+		$(TRAIN_PY) train/bench_step.py --threads $$t && \
+		$(TRAIN_PYPI_VENV)/bin/python train/bench_step.py --threads $$t || exit 1; \
+	done; done
+
 train-smoke: train-deps build
 	rm -rf $(TRAIN_SMOKE_DIR)
 	cd train && $(TRAIN_PY) train.py --out $(TRAIN_SMOKE_DIR)/run --export $(TRAIN_SMOKE_DIR)/model \
@@ -143,6 +184,13 @@ train-smoke: train-deps build
 train-test: train-deps
 	$(TRAIN_PY) -m pytest -q train/tests
 
+# The independent evaluation set (300 scenes) and the plain-background checks (12 scenes).
+train-indepset: $(TRAIN_INDEP_DIR)/index.json $(TRAIN_PLAIN_DIR)/index.json
+$(TRAIN_INDEP_DIR)/index.json: train/independent/gen.py | train-deps
+	$(TRAIN_PY) train/independent/gen.py --out $(TRAIN_INDEP_DIR) --n 300
+$(TRAIN_PLAIN_DIR)/index.json: train/independent/gen.py | train-deps
+	$(TRAIN_PY) train/independent/gen.py --set plain --out $(TRAIN_PLAIN_DIR)
+
 train-evalset: train-deps
 	cd train && $(TRAIN_PY) make_eval_set.py --out $(abspath $(TRAIN_EVAL_DIR)) --n 500
 
@@ -150,9 +198,16 @@ train-evalset: train-deps
 train-valset: train-deps
 	cd train && $(TRAIN_PY) make_eval_set.py --out $(abspath $(TRAIN_VAL_DIR)) --n 500 --seed 3
 
-# The Go-side numbers of the shipped model (the README's table).
-train-eval: train-evalset build
-	./$(BIN) eval --data $(TRAIN_EVAL_DIR) --untrained --json $(OUT)/eval.json
+# The Go-side numbers of the shipped model (the README's tables): on the own
+# test scenes with the baselines, then per class on the own and the
+# independent set, with the model's configured decode and the official one,
+# and the plain-background checks. TRAIN_EVAL_MODEL: another model (default:
+# the embedded one).
+TRAIN_EVAL_MODEL ?=
+train-eval: train-evalset train-indepset build
+	./$(BIN) eval --data $(TRAIN_EVAL_DIR) --untrained --json $(OUT)/eval.json $(if $(TRAIN_EVAL_MODEL),--model $(TRAIN_EVAL_MODEL))
+	$(TRAIN_PY) train/independent/score.py --bin ./$(BIN) $(if $(TRAIN_EVAL_MODEL),--model $(TRAIN_EVAL_MODEL)) \
+		--set own=$(TRAIN_EVAL_DIR) --set independent=$(TRAIN_INDEP_DIR) --plain $(TRAIN_PLAIN_DIR) --json $(OUT)/scores.json
 
 train-samples: train-deps
 	cd train && $(TRAIN_PY) make_eval_set.py --samples --out ../testdata/scenes --seed 2 --n 6

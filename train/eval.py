@@ -7,9 +7,12 @@ training can watch segmentation emerge. Classes: 0 = background, 1..6 = shapes.
     python3 train/eval.py --model models/default [--n 500]
 """
 import argparse
+import json
+import os
 
 import numpy as np
 import torch
+from PIL import Image
 
 import world
 from model import GroupViT, load_hf, segment
@@ -25,19 +28,34 @@ def label_embeds(model, tok, names):
         return model.encode_text(ids)
 
 
+def folder_scenes(folder, n=0):
+    """(image, class map) pairs of an evaluation set written for `groupvit eval
+    --data` (index.json, images/, masks/): the first n, or all when n is 0."""
+    with open(os.path.join(folder, "index.json")) as f:
+        items = json.load(f)["items"]
+    for it in items[:n or len(items)]:
+        img = np.asarray(Image.open(os.path.join(folder, it["image"])).convert("RGB"))
+        yield img, np.asarray(Image.open(os.path.join(folder, it["mask"])))
+
+
 @torch.no_grad()
-def evaluate(model, tok, n=500, bg_thresh=0.9, seed=EVAL_SEED, by="shape"):
+def evaluate(model, tok, n=500, bg_thresh=0.9, seed=EVAL_SEED, by="shape", scenes=None):
     """-> dict(method -> per-class IoU array) for GroupViT's decode and the
     'image-level top label on every ground-truth foreground pixel' baseline.
-    by="colour" scores the 8 colour words instead of the 6 shapes (a diagnostic)."""
+    by="colour" scores the 8 colour words instead of the 6 shapes (a diagnostic).
+    scenes: (image, class map) pairs to score instead of world's seed stream
+    (e.g. folder_scenes of the independent set)."""
     model.eval()
     size = model.config["vision_config"]["image_size"]
     names = world.SHAPES if by == "shape" else list(world.COLOURS)
     labels = label_embeds(model, tok, names)
     K = 1 + len(names)
     conf = {"groupvit": np.zeros((K, K), np.int64), "top_label": np.zeros((K, K), np.int64)}
-    for i in range(n):
-        img, _, gt = world.scene(seed, i, with_mask=True, mask_by=by)
+    if scenes is None:
+        scenes = (world.scene(seed, i, with_mask=True, mask_by=by)[::2] for i in range(n))
+    for img, gt in scenes:
+        if img.shape[:2] != (world.SIZE, world.SIZE):
+            raise ValueError(f"evaluation scenes must be {world.SIZE}x{world.SIZE}, got {img.shape[:2]}")
         px = torch.from_numpy(world.to_pixels(img[None], size))
         pred = segment(model, px, labels, gt.shape, bg_thresh=bg_thresh).numpy()
         image, _, _, _ = model.encode_image(px)

@@ -154,15 +154,21 @@ class Tokenizer:
 # noun extraction: a chunking parser over the caption's words
 
 # closed-class words: they end a noun phrase and are never nouns themselves
-DETERMINERS = {"a", "an", "the", "one", "two", "three", "this", "that", "some", "single"}
+DETERMINERS = {"a", "an", "the", "one", "two", "three", "four", "five", "six", "this", "that", "some", "single"}
 FUNCTION = {"and", "with", "of", "on", "in", "at", "next", "to", "above", "below", "over", "under", "beside",
             "left", "right", "top", "bottom", "there", "is", "are", "shows", "show", "picture", "image",
-            "photo", "it", "its"}
+            "photo", "it", "its",
+            # the wider world's captions (wideworld.py)
+            "near", "middle", "we", "see", "drawn"}
 # words that modify a noun (the tagger's adjectives): colours, sizes, textures
 ADJECTIVES = {"red", "green", "blue", "yellow", "purple", "orange", "white", "black", "small", "little", "tiny",
-              "large", "big", "plain", "flat", "gradient", "shaded", "noisy", "grainy", "striped"}
+              "large", "big", "plain", "flat", "gradient", "shaded", "noisy", "grainy", "striped",
+              # the wider world's captions (wideworld.py): colours, sizes, outlines, backgrounds
+              "grey", "pink", "brown", "cyan", "huge", "outlined", "hollow", "solid", "uniform", "fading", "stripy",
+              "checkered", "chequered", "checked", "speckled", "textured", "patterned", "blotchy", "mottled",
+              "cluttered", "busy"}
 # generic nouns that name no visual category (the paper's prompts would be "a photo of a shape.")
-GENERIC = {"shape", "background", "thing", "object", "scene"}
+GENERIC = {"shape", "background", "thing", "object", "scene", "backdrop", "drawing"}
 
 
 def singular(w):

@@ -82,12 +82,15 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+import wideworld
 import world
-from eval import evaluate, report
+from eval import evaluate, folder_scenes, report
 from model import GroupViT, make_config, read_safetensors, save_hf
 from text import Tokenizer, learn_bpe, nouns, prompt, write_tokenizer_files
 
 TRAIN_SEED = 0
+# the scene generators --world chooses from: world.py's (the shipped model's) or the wider one (issue 20)
+WORLDS = {"shapes": world.scene, "wide": wideworld.scene}
 
 
 # The weighted loss terms besides the image-caption loss (weight 1): the flag
@@ -110,20 +113,21 @@ LOSS_TERMS = [
 ]
 
 
-def build_tokenizer(folder):
+def build_tokenizer(folder, scene=world.scene):
     """Learn the BPE from captions of the training stream plus the prompt template,
     and write vocab.json/merges.txt. Shape names are in the captions, so each
     becomes a single token; unseen words still tokenise, byte by byte."""
-    corpus = [world.scene(TRAIN_SEED, i)[1] for i in range(3000)]
+    corpus = [scene(TRAIN_SEED, i)[1] for i in range(3000)]
     corpus += [prompt(s) for s in world.SHAPES]
     write_tokenizer_files(folder, learn_bpe(corpus))
     return Tokenizer(folder)
 
 
-def batch(step, size, tok, context, image_size):
-    """Scenes step*size ... of the training stream -> pixels, caption ids,
-    unique prompt ids and the [B, U] image-prompt positive matrix."""
-    scenes = [world.scene(TRAIN_SEED, step * size + i) for i in range(size)]
+def batch(step, size, tok, context, image_size, scene=world.scene):
+    """Scenes step*size ... of the training stream (of the generator `scene`)
+    -> pixels, caption ids, unique prompt ids and the [B, U] image-prompt
+    positive matrix."""
+    scenes = [scene(TRAIN_SEED, step * size + i)[:2] for i in range(size)]
     pixels = torch.from_numpy(world.to_pixels(np.stack([s[0] for s in scenes]), image_size))
     captions = [s[1] for s in scenes]
     caption_nouns = [nouns(c) for c in captions]
@@ -492,8 +496,13 @@ def main():
     ap.add_argument("--reset-mixers", action="store_true",
                     help="with --init: draw the grouping blocks' token-mixing MLPs afresh (breaks tied groups)")
     ap.add_argument("--half", action="store_true", help="export the weights as float16 (half the file; how the shipped model is stored)")
+    ap.add_argument("--world", default="shapes", choices=sorted(WORLDS),
+                    help="training scenes: world.py's (shapes; the shipped model's) or wideworld.py's (wide)")
     ap.add_argument("--eval-every", type=int, default=500)
     ap.add_argument("--eval-n", type=int, default=100)
+    ap.add_argument("--eval-data", help="also score, at each eval, the first --eval-n scenes of this evaluation set "
+                    "(index.json, images/, masks/; e.g. the independent set), only to watch: no choice reads it")
+    ap.add_argument("--eval-thresh", type=float, default=0.9, help="background threshold of the in-training evals")
     ap.add_argument("--ckpt-every", type=int, default=200)
     ap.add_argument("--threads", type=int, default=1, help="1 is steadier than 2 on shared cores")
     args = ap.parse_args()
@@ -504,7 +513,9 @@ def main():
     if args.init and not os.path.exists(os.path.join(args.out, "merges.txt")):
         for f in ("vocab.json", "merges.txt"):  # the text tower's weights only make sense with its own tokenizer
             shutil.copy(os.path.join(args.init, f), args.out)
-    tok = Tokenizer(args.out) if os.path.exists(os.path.join(args.out, "merges.txt")) else build_tokenizer(args.out)
+    scene = WORLDS[args.world]
+    tok = Tokenizer(args.out) if os.path.exists(os.path.join(args.out, "merges.txt")) else \
+        build_tokenizer(args.out, scene)
     groups = [int(g) for g in args.groups.split(",")]
     config = make_config(len(tok.encoder), width=args.width, depths=[int(d) for d in args.depths.split(",")],
                          heads=args.heads, groups=groups, out_groups=[g for g in groups if g > 0],
@@ -552,7 +563,7 @@ def main():
         for g in opt.param_groups:
             g["lr"] = lr
         model.train()
-        pixels, ids, pos = batch(step, args.batch, tok, context, config["vision_config"]["image_size"])
+        pixels, ids, pos = batch(step, args.batch, tok, context, config["vision_config"]["image_size"], scene)
         terms = losses(model, pixels, ids, pos, args.pool_itc, args.pool_ml,
                        [name for name, w in weights.items() if w > 0 and name not in ("itc", "ml")],
                        args.spread_groups, args.affinity_shift, args.fragment_shift)
@@ -567,10 +578,14 @@ def main():
         if step % args.ckpt_every == 0 or step == end:
             save()
         if args.eval_every and (step % args.eval_every == 0 or step == end):
-            r = evaluate(model, tok, n=args.eval_n)
-            print(f"\nstep {step}: mIoU {100 * r['groupvit'].mean():.1f} "
-                  f"(fg=top label {100 * r['top_label'].mean():.1f}) per class "
-                  + " ".join(f"{100 * v:.0f}" for v in r["groupvit"]), file=sys.stderr)
+            sets = {"own": None}
+            if args.eval_data:
+                sets["independent"] = folder_scenes(args.eval_data, args.eval_n)
+            for name, scenes in sets.items():
+                r = evaluate(model, tok, n=args.eval_n, bg_thresh=args.eval_thresh, scenes=scenes)
+                print(f"\nstep {step}: {name} mIoU {100 * r['groupvit'].mean():.1f} "
+                      f"(fg=top label {100 * r['top_label'].mean():.1f}) per class "
+                      + " ".join(f"{100 * v:.0f}" for v in r["groupvit"]), file=sys.stderr)
     print(f"\ntrained {step} steps in {(time.time() - t0) / 60:.1f} min this run", file=sys.stderr)
     if args.export:
         model.eval()

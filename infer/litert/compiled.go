@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"unsafe"
 )
 
@@ -28,6 +29,11 @@ type CompiledModel struct {
 	ptr       uintptr
 	acc       Accelerators
 	placement Placement
+	// cancelID names cancel in the process's registry of flags that the
+	// runtime polls between nodes (cancel.go); Run sets it when its
+	// context ends.
+	cancelID uintptr
+	cancel   *atomic.Bool
 }
 
 // cpuOptionsID is the opaque-options identifier the XNNPACK accelerator
@@ -87,6 +93,12 @@ func (e *Environment) Compile(m *Model, opt CompileOptions) (*CompiledModel, err
 		return nil, cerr
 	}
 	cm.placement = place(m, opt.Accelerators, parseGPULog(lines))
+	id, flag, cb := newCancelFlag()
+	cm.cancelID, cm.cancel = id, flag
+	if err := check("LiteRtSetCompiledModelCancellationFunction", c.SetCancellation(cm.ptr, id, cb)); err != nil {
+		cm.Close()
+		return nil, err
+	}
 	return cm, nil
 }
 
@@ -153,6 +165,10 @@ func (cm *CompiledModel) Close() error {
 	if cm.ptr != 0 {
 		cm.env.lib.c.DestroyCompiledModel(cm.ptr)
 		cm.ptr = 0
+	}
+	if cm.cancelID != 0 {
+		dropCancelFlag(cm.cancelID)
+		cm.cancelID = 0
 	}
 	return nil
 }

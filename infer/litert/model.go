@@ -2,17 +2,21 @@ package litert
 
 import (
 	"fmt"
+	"runtime"
+	"sync"
 	"unsafe"
 
 	tfl "github.com/groupvit-edge/groupvit-edge/tflite"
 )
 
-// Model is a .tflite model loaded into an environment. Its bytes live in C
-// memory for the model's lifetime, as LiteRtCreateModelFromBuffer requires.
+// Model is a .tflite model loaded into an environment. The runtime reads
+// the caller's bytes in place for the model's lifetime
+// (LiteRtCreateModelFromBuffer wraps them without a copy), so they stay
+// pinned until Close.
 type Model struct {
 	env       *Environment
 	ptr       uintptr
-	data      unsafe.Pointer
+	pin       *runtime.Pinner
 	sigs      []Signature
 	subgraphs []SubgraphInfo
 }
@@ -33,7 +37,17 @@ type SubgraphInfo struct {
 	Ops  int
 }
 
-// LoadModel copies data (a .tflite flatbuffer) and loads it.
+// livePins keeps the pinner of every open model reachable: the Go runtime
+// panics when it collects a Pinner that still pins, so a Model dropped
+// without Close leaks (as its C half does) instead of crashing at some
+// later GC.
+var livePins sync.Map // *runtime.Pinner → struct{}
+
+// LoadModel loads data (a .tflite flatbuffer). The runtime keeps reading
+// data, not a copy of it, until Close: the caller must not change it
+// meanwhile. Validating and loading the same bytes, rather than a copy or
+// the file again, leaves no window in which what is run differs from what
+// was checked, and keeps one copy of the weights in memory, not two.
 func (e *Environment) LoadModel(data []byte) (*Model, error) {
 	if len(data) == 0 {
 		return nil, fmt.Errorf("litert: empty model")
@@ -44,11 +58,10 @@ func (e *Environment) LoadModel(data []byte) (*Model, error) {
 		return nil, fmt.Errorf("litert: model from %d bytes: %w", len(data), err)
 	}
 	c := e.lib.c
-	p, err := e.lib.libc.cBytes(data)
-	if err != nil {
-		return nil, err
-	}
-	m := &Model{env: e, data: p}
+	p := unsafe.Pointer(unsafe.SliceData(data))
+	m := &Model{env: e, pin: new(runtime.Pinner)}
+	m.pin.Pin(p)
+	livePins.Store(m.pin, struct{}{})
 	if err := check("LiteRtCreateModelFromBuffer", c.CreateModelFromBuffer(e.ptr, p, uintptr(len(data)), unsafe.Pointer(&m.ptr))); err != nil {
 		m.Close()
 		return nil, fmt.Errorf("%w (not a .tflite file the runtime accepts)", err)
@@ -145,9 +158,10 @@ func (m *Model) Close() error {
 		m.env.lib.c.DestroyModel(m.ptr)
 		m.ptr = 0
 	}
-	if m.data != nil {
-		m.env.lib.libc.Free(m.data)
-		m.data = nil
+	if m.pin != nil {
+		m.pin.Unpin()
+		livePins.Delete(m.pin)
+		m.pin = nil
 	}
 	return nil
 }

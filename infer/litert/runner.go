@@ -174,8 +174,14 @@ func (r *Runner) Float32s(name string) ([]float32, error) {
 	return out, err
 }
 
-// Run runs the signature on the current inputs. An invoke already under
-// way is not interrupted; ctx is checked before it starts.
+// Run runs the signature on the current inputs. When ctx ends during the
+// run the runtime is told to stop and Run returns an error wrapping
+// ctx.Err(); the runner can run again. The runtime checks between the
+// nodes of its execution plan, and XNNPACK (the CPU accelerator) runs each
+// partition it took as one node, so a cancel waits for the partition under
+// way: on a graph XNNPACK takes whole that is the rest of the run.
+// A compiled model runs one signature at a time; its runners share the
+// flag.
 func (r *Runner) Run(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -198,5 +204,24 @@ func (r *Runner) Run(ctx context.Context) error {
 	if len(out) > 0 {
 		outP = unsafe.Pointer(&out[0])
 	}
-	return check("LiteRtRunCompiledModel "+r.sig.Key, r.cm.env.lib.c.RunCompiledModel(r.cm.ptr, uintptr(r.sig.index), uintptr(len(in)), inP, uintptr(len(out)), outP))
+	flag := r.cm.cancel
+	set := make(chan struct{})
+	stop := context.AfterFunc(ctx, func() {
+		flag.Store(true)
+		close(set)
+	})
+	status := r.cm.env.lib.c.RunCompiledModel(r.cm.ptr, uintptr(r.sig.index), uintptr(len(in)), inP, uintptr(len(out)), outP)
+	asked := !stop()
+	if asked {
+		<-set // a flag set after the clear below would cancel the next run
+	}
+	flag.Store(false)
+	// 2.3.0 reports a cancelled invoke as a runtime failure (status 3, "Client
+	// requested cancel during Invoke()" on stderr); later releases say
+	// kLiteRtStatusCancelled. A run that failed after the flag was raised is
+	// taken as cancelled.
+	if status != 0 && (asked || status == statusCancelled) && ctx.Err() != nil {
+		return fmt.Errorf("litert: run of %s stopped: %w", r.sig.Key, ctx.Err())
+	}
+	return check("LiteRtRunCompiledModel "+r.sig.Key, status)
 }

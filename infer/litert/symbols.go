@@ -47,6 +47,7 @@ type api struct {
 	InputRequirements    func(cm uintptr, sig, i uintptr, req unsafe.Pointer) int32
 	OutputRequirements   func(cm uintptr, sig, i uintptr, req unsafe.Pointer) int32
 	RunCompiledModel     func(cm uintptr, sig uintptr, nin uintptr, in unsafe.Pointer, nout uintptr, out unsafe.Pointer) int32
+	SetCancellation      func(cm uintptr, data uintptr, check uintptr) int32
 
 	CreateManagedBuffer func(env uintptr, tensorType unsafe.Pointer, req uintptr, buf unsafe.Pointer) int32
 	DestroyBuffer       func(buf uintptr)
@@ -91,6 +92,7 @@ func (a *api) bindings() []binding {
 		{&a.InputRequirements, "LiteRtGetCompiledModelInputBufferRequirements"},
 		{&a.OutputRequirements, "LiteRtGetCompiledModelOutputBufferRequirements"},
 		{&a.RunCompiledModel, "LiteRtRunCompiledModel"},
+		{&a.SetCancellation, "LiteRtSetCompiledModelCancellationFunction"},
 		{&a.CreateManagedBuffer, "LiteRtCreateManagedTensorBufferFromRequirements"},
 		{&a.DestroyBuffer, "LiteRtDestroyTensorBuffer"},
 		{&a.BufferSize, "LiteRtGetTensorBufferSize"},
@@ -118,9 +120,8 @@ func bindAll(handle uintptr, bs []binding) (missing []string) {
 	return nil
 }
 
-// libc is the C allocator: memory the runtime keeps (the model's bytes,
-// option payloads it frees with the destructor it is given) must not be Go
-// memory.
+// libc is the C allocator: memory the runtime frees itself (option
+// payloads, with the destructor it is given) must not be Go memory.
 type libc struct {
 	Malloc  func(n uintptr) unsafe.Pointer
 	Free    func(p unsafe.Pointer)

@@ -2,45 +2,21 @@ package tflite
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
-	"fmt"
-	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/groupvit-edge/groupvit-edge/internal/longgraph"
 	"github.com/groupvit-edge/groupvit-edge/internal/tflitecraft"
 	tfl "github.com/groupvit-edge/groupvit-edge/tflite"
 )
 
-// chainModel is x [rows,n] through k FULLY_CONNECTED layers of one shared
-// n×n weight: long to run, small to store.
 func chainModel(t *testing.T, rows, n, k int) []byte {
 	t.Helper()
-	w := make([]byte, 4*n*n)
-	for i := 0; i < n; i++ {
-		binary.LittleEndian.PutUint32(w[4*(i*n+i):], math.Float32bits(1))
-	}
-	sg := &tfl.Subgraph{Name: "main"}
-	sg.Tensors = append(sg.Tensors,
-		&tfl.Tensor{Name: "x", Type: tfl.Float32, Shape: []int32{int32(rows), int32(n)}},
-		&tfl.Tensor{Name: "w", Type: tfl.Float32, Shape: []int32{int32(n), int32(n)}, Data: w})
-	prev := 0
-	for i := 0; i < k; i++ {
-		sg.Tensors = append(sg.Tensors, &tfl.Tensor{Name: fmt.Sprintf("h%d", i), Type: tfl.Float32, Shape: []int32{int32(rows), int32(n)}})
-		out := len(sg.Tensors) - 1
-		sg.Ops = append(sg.Ops, &tfl.Op{Code: tfl.OpFullyConnected, Inputs: []int{prev, 1, -1}, Outputs: []int{out},
-			Options: &tfl.FullyConnectedOptions{Activation: tfl.ActNone}})
-		prev = out
-	}
-	sg.Inputs, sg.Outputs = []int{0}, []int{prev}
-	m := &tfl.Model{Subgraphs: []*tfl.Subgraph{sg}, Signatures: []tfl.Signature{{
-		Key: "run", Inputs: []tfl.TensorMap{{Name: "x", Tensor: 0}}, Outputs: []tfl.TensorMap{{Name: "y", Tensor: prev}},
-	}}}
-	data, err := m.Marshal()
+	data, err := longgraph.Chain(rows, n, k)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ from model import load_hf
 from text import Tokenizer
 
 TRAIN = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "train.py")
+DEFAULT = os.path.join(os.path.dirname(os.path.dirname(TRAIN)), "models", "default")
 
 
 def run(out, steps, *extra):
@@ -139,3 +140,32 @@ def test_reset_mixers_breaks_tied_queries():
         fc2.weight[:] = fc2.weight[0]  # every group the same mixture: tied queries
     reset_mixers(model)
     assert not torch.equal(fc2.weight[0], fc2.weight[1])
+
+
+def test_wide_world_run_watches_an_evaluation_folder(tmp_path):
+    """--world wide trains on wideworld.py's scenes; --eval-data scores the first
+    --eval-n scenes of an index.json folder beside the own stream."""
+    import numpy as np
+    from PIL import Image
+    data = tmp_path / "set"
+    (data / "images").mkdir(parents=True)
+    (data / "masks").mkdir()
+    items = []
+    for k in range(2):
+        img = np.full((128, 128, 3), 255, np.uint8)
+        mask = np.zeros((128, 128), np.uint8)
+        img[30:70, 30:70] = (200, 0, 0)
+        mask[30:70, 30:70] = 2  # a red square
+        Image.fromarray(img).save(data / "images" / f"{k}.png")
+        Image.fromarray(mask).save(data / "masks" / f"{k}.png")
+        items.append({"image": f"images/{k}.png", "mask": f"masks/{k}.png"})
+    json.dump({"labels": ["circle", "square", "triangle", "star", "cross", "heart"], "items": items},
+              open(data / "index.json", "w"))
+    # as the fourth run: from the shipped weights and their tokenizer (learning one takes minutes)
+    p = run(tmp_path, 1, "--world", "wide", "--init", DEFAULT, "--eval-every", "1", "--eval-n", "2",
+            "--eval-data", str(data))
+    assert "initialised 216 of 216" in p.stderr
+    own = [line for line in p.stderr.splitlines() if line.startswith("step 1: own mIoU")]
+    ind = [line for line in p.stderr.splitlines() if line.startswith("step 1: independent mIoU")]
+    assert len(own) == 1 and len(ind) == 1
+    assert open(tmp_path / "run" / "vocab.json").read() == open(os.path.join(DEFAULT, "vocab.json")).read()

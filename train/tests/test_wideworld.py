@@ -1,0 +1,145 @@
+"""The wider world (wideworld.py): scenes are reproducible, class maps match
+what is drawn, captions name exactly the shapes drawn, and the scenes cover
+the kinds of picture issue 20 asks for."""
+import collections
+import colorsys
+
+import numpy as np
+import pytest
+
+import wideworld as W
+from text import nouns
+
+N_DIST = 300  # scenes for the distribution checks
+
+
+@pytest.fixture(scope="module")
+def scenes():
+    return [W.scene(0, i, with_mask=True, info=True) for i in range(N_DIST)]
+
+
+def test_deterministic_by_seed_and_index():
+    a, ca = W.scene(0, 5)
+    b, cb = W.scene(0, 5)
+    assert np.array_equal(a, b) and ca == cb
+    img, cap, classes = W.scene(0, 5, with_mask=True)
+    assert np.array_equal(img, a) and cap == ca and classes.shape == (128, 128)
+    assert not np.array_equal(W.scene(1, 5)[0], a)
+
+
+def test_class_map_is_the_topmost_shape_covering_half_a_pixel(scenes):
+    for img, _, classes, objects in scenes[:60]:
+        want = np.zeros_like(classes)
+        for o in objects:  # drawn in order: a later shape covers an earlier one
+            want[W.draw_shape(o) >= 0.5] = 1 + W.SHAPES.index(o["shape"])
+        assert np.array_equal(classes, want)
+
+
+def test_shape_pixels_have_the_shape_colour(scenes):
+    checked = 0
+    for img, _, classes, objects in scenes:
+        owner = np.full(classes.shape, -1)
+        for i, o in enumerate(objects):
+            owner[W.draw_shape(o) >= 0.999] = i  # fully covered pixels: no edge blending
+        for i, o in enumerate(objects):
+            inside = owner == i
+            if inside.sum() < 30:
+                continue
+            median = np.median(img[inside].astype(float), axis=0)
+            # the drawn colour, up to the per-shape texture and the sensor noise
+            assert np.abs(median - np.clip(o["rgb"], 0, 255)).max() < 12, (o["shape"], median, o["rgb"])
+            checked += 1
+    assert checked > 300
+
+
+def test_every_shape_stays_at_least_half_visible(scenes):
+    for _, _, _, objects in scenes:
+        owner = np.full((128, 128), -1)
+        for i, o in enumerate(objects):
+            owner[W.draw_shape(o) >= 0.5] = i
+        for i, o in enumerate(objects):
+            assert (owner == i).sum() >= 0.5 * o["area"]
+
+
+def test_captions_name_exactly_the_shapes_drawn(scenes):
+    for _, cap, classes, objects in scenes:
+        drawn = {o["shape"] for o in objects}
+        assert set(nouns(cap)) == drawn, cap
+        assert {W.SHAPES[c - 1] for c in np.unique(classes) if c > 0} == drawn
+        for shape, k in collections.Counter(o["shape"] for o in objects).items():
+            if k > 1:  # several of a kind are counted in words
+                assert f"{W.NUMBERS[k]} " in cap and W.PLURAL[shape] in cap, cap
+
+
+def test_captions_vary(scenes):
+    caps = [c for _, c, _, _ in scenes]
+    assert len(set(caps)) > 0.95 * len(caps)
+    text = " ".join(caps)
+    for word in ["two", "three", "on the left", "background", "outlined", "white", "black", "next to"]:
+        assert word in text, word
+    starts = collections.Counter(" ".join(c.split()[:2]) for c in caps)
+    assert starts.most_common(1)[0][1] < 0.2 * len(caps)  # no single opening dominates
+
+
+def test_scene_contents_cover_the_wider_world(scenes):
+    counts = collections.Counter(len(objs) for _, _, _, objs in scenes)
+    assert set(counts) == {1, 2, 3, 4, 5, 6} and min(counts.values()) > 0.05 * N_DIST
+    shapes = collections.Counter(o["shape"] for _, _, _, objs in scenes for o in objs)
+    total = sum(shapes.values())
+    assert all(shapes[s] > 0.1 * total for s in W.SHAPES)
+    areas = np.array([o["side"] ** 2 / 128 ** 2 for _, _, _, objs in scenes for o in objs])
+    assert areas.min() < 0.04 and areas.max() > 0.35 and (areas < 0.06).mean() > 0.15
+    outlines = np.mean([o["outline"] for _, _, _, objs in scenes for o in objs])
+    assert 0.03 < outlines < 0.25
+    angles = np.array([abs(o["angle"]) for _, _, _, objs in scenes for o in objs])
+    assert (angles > 1).mean() > 0.2
+    # several shapes: some scenes overlap (a shape partly hidden), some keep every shape apart
+    hidden = apart = multi = 0
+    for _, _, classes, objs in scenes:
+        if len(objs) < 2:
+            continue
+        multi += 1
+        visible = [(classes == 1 + W.SHAPES.index(o["shape"])).sum() for o in objs]
+        hidden += any(v < o["area"] for v, o in zip(visible, objs) if
+                      sum(p["shape"] == o["shape"] for p in objs) == 1)
+        apart += all(v == o["area"] for v, o in zip(visible, objs))
+    assert hidden > 0.15 * multi and apart > 0.3 * multi
+
+
+def test_backgrounds_and_colours_cover_the_wider_world(scenes):
+    plain_means = []
+    for img, _, classes, _ in scenes:
+        bg = img[classes == 0].astype(float)
+        if len(bg) > 500 and bg.std(axis=0).max() < 12:  # a plain background (up to sensor noise)
+            plain_means.append(bg.mean(axis=0))
+    plain_means = np.array(plain_means)
+    assert len(plain_means) > 0.15 * N_DIST
+    grey = np.ptp(plain_means, axis=1) < 10
+    assert (grey & (plain_means.mean(1) > 230)).sum() >= 5  # white
+    assert (grey & (plain_means.mean(1) < 30)).sum() >= 5  # black
+    assert (grey & (plain_means.mean(1) > 60) & (plain_means.mean(1) < 200)).sum() >= 5  # greys
+    kinds = collections.Counter()
+    for i in range(N_DIST):
+        rng = np.random.default_rng([0, i, 20])
+        kinds[W.BACKGROUNDS[rng.choice(len(W.BACKGROUNDS), p=W.BG_P)]] += 1
+    assert set(kinds) == set(W.BACKGROUNDS)
+    same_colour = near_brightness = 0
+    for img, _, classes, objs in scenes:
+        rgbs = [tuple(np.round(o["rgb"], 3)) for o in objs]
+        same_colour += len(set(rgbs)) < len(rgbs)
+        bg = img[classes == 0].astype(float).mean(axis=0) / 255
+        _, _, v_bg = colorsys.rgb_to_hsv(*bg)
+        near_brightness += any(abs(colorsys.rgb_to_hsv(*(np.clip(o["rgb"], 0, 255) / 255))[2] - v_bg) < 0.08
+                               for o in objs)
+    assert same_colour > 0.05 * N_DIST
+    assert near_brightness > 0.1 * N_DIST
+
+
+def test_colour_names():
+    assert W.colour_name((250, 250, 250)) == "white"
+    assert W.colour_name((10, 10, 10)) == "black"
+    assert W.colour_name((128, 128, 128)) == "grey"
+    assert W.colour_name((220, 30, 30)) == "red"
+    assert W.colour_name((30, 60, 220)) == "blue"
+    assert W.colour_name((30, 170, 40)) == "green"
+    assert W.colour_name((240, 220, 30)) == "yellow"
