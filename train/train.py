@@ -91,6 +91,8 @@ from text import Tokenizer, learn_bpe, nouns, prompt, write_tokenizer_files
 TRAIN_SEED = 0
 # the scene generators --world chooses from: world.py's (the shipped model's) or the wider one (issue 20)
 WORLDS = {"shapes": world.scene, "wide": wideworld.scene}
+# the words each world's captions use, written into the exported config.json
+KNOWN_WORDS = {"shapes": world.KNOWN_WORDS, "wide": wideworld.KNOWN_WORDS}
 
 
 # The weighted loss terms besides the image-caption loss (weight 1): the flag
@@ -589,7 +591,7 @@ def main():
     print(f"\ntrained {step} steps in {(time.time() - t0) / 60:.1f} min this run", file=sys.stderr)
     if args.export:
         model.eval()
-        model.config["groupvit_edge_known_words"] = world.KNOWN_WORDS
+        model.config["groupvit_edge_known_words"] = KNOWN_WORDS[args.world]
         save_hf(model, args.export, args.half)
         for f in ("vocab.json", "merges.txt"):
             shutil.copy(os.path.join(args.out, f), args.export)

@@ -43,6 +43,11 @@ BG_WORDS = {"plain": ["plain", "flat", "solid", "uniform"], "gradient": ["gradie
 SIZE_WORDS = {"small": ["small", "little", "tiny"], "large": ["large", "big", "huge"]}
 OUTLINE_WORDS = ["outlined", "hollow"]
 NUMBERS = ["", "one", "two", "three", "four", "five", "six"]
+# The content words captions use (colour_name's names included), stored in an
+# exported model's config.json as "groupvit_edge_known_words" (train.py).
+KNOWN_WORDS = (SHAPES + ["red", "brown", "orange", "yellow", "green", "cyan", "blue", "purple", "pink", "black", "white",
+                         "grey"] + [w for ws in SIZE_WORDS.values() for w in ws] + OUTLINE_WORDS + NUMBERS[1:]
+               + ["shape", "background", "backdrop"] + [w for ws in BG_WORDS.values() for w in ws])
 PLURAL = {"circle": "circles", "square": "squares", "triangle": "triangles", "star": "stars", "cross": "crosses",
           "heart": "hearts"}
 

@@ -2,6 +2,7 @@
 what is drawn, captions name exactly the shapes drawn, and the scenes cover
 the kinds of picture issue 20 asks for."""
 import collections
+import re
 import colorsys
 
 import numpy as np
@@ -143,3 +144,19 @@ def test_colour_names():
     assert W.colour_name((30, 60, 220)) == "blue"
     assert W.colour_name((30, 170, 40)) == "green"
     assert W.colour_name((240, 220, 30)) == "yellow"
+
+
+def test_known_words_cover_every_caption(scenes):
+    """KNOWN_WORDS (written into an exported config.json, for the Go commands'
+    unknown-label warning) holds every content word the captions use."""
+    function = {"a", "an", "the", "of", "on", "in", "at", "with", "and", "to", "is", "are", "there", "this", "image",
+                "shows", "picture", "next", "above", "below", "over", "left", "right", "top", "bottom", "middle",
+                "shapes", "some", "one", "its", "it", "under", "beside", "near", "corner", "centre", "center",
+                "drawing", "drawn", "we", "see"}  # the caption templates' own words
+    known = set(W.KNOWN_WORDS) | {W.PLURAL[s] for s in W.SHAPES}
+    missing = collections.Counter()
+    for s in scenes:
+        for w in re.findall(r"[a-z]+", s[1].lower()):
+            if w not in known and w not in function:
+                missing[w] += 1
+    assert not missing, f"caption words outside KNOWN_WORDS: {missing.most_common(20)}"
