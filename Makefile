@@ -35,8 +35,8 @@ test: tflite-lib litert-lib vet go-test arm64-check $(TRAIN_TEST)
 # Chromium, for the live page's browser tests (stream/, cli/,
 # internal/browsertest) and for SwiftShader, the CPU Vulkan the GPU tests run
 # LiteRT's WebGPU accelerator on; the Vulkan loader (libvulkan1), which
-# chromium does not pull in with --no-install-recommends; qemu-user and the
-# arm64 C and C++ libraries for `make arm64-check` (libLiteRt.so needs libstdc++); pip for the wheels. Those tests
+# chromium does not pull in with --no-install-recommends; the arm64 C and
+# C++ libraries (qemu-aarch64 itself: scripts/fetch-qemu.sh) for `make arm64-check` (libLiteRt.so needs libstdc++); pip for the wheels. Those tests
 # fail rather than skip under CI=true. Only what is missing is installed,
 # so a warm machine pays nothing. Without its Recommends (upower, udev,
 # Mesa's GL drivers, fonts, a notification daemon, printer tools: none used
@@ -51,7 +51,6 @@ ci-deps:
 	if [ -n "$$browser" ]; then echo "ci-deps: browser $$browser"; fi; \
 	if [ -z "$$browser" ] || [ ! -f $(CHROMIUM_LIBDIR)/libvk_swiftshader.so ]; then need="$$need chromium"; fi; \
 	ldconfig -p | grep -q 'libvulkan\.so\.1 ' || need="$$need libvulkan1"; \
-	command -v qemu-aarch64 >/dev/null 2>&1 || need="$$need qemu-user"; \
 	[ -e /usr/aarch64-linux-gnu/lib/ld-linux-aarch64.so.1 ] || need="$$need libc6-arm64-cross"; \
 	[ -e /usr/aarch64-linux-gnu/lib/libstdc++.so.6 ] || need="$$need libstdc++6-arm64-cross"; \
 	python3 -m pip --version >/dev/null 2>&1 || need="$$need python3-pip"; \

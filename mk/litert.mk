@@ -9,7 +9,8 @@
 #   make swiftshader    write SwiftShader's Vulkan ICD with an absolute
 #                       library path (for `make bench` GPU rows; the Go tests
 #                       write their own, internal/swiftshader)
-#   make arm64-check    the arm64 binary under qemu-aarch64: fixture and
+#   make arm64-check    the arm64 binary under qemu-aarch64 (bookworm-backports'
+#                       build, fetched into the cache): fixture and
 #                       default model, native and LiteRT CPU, masks equal to
 #                       this machine's
 #   make bench-venv     a venv with ai-edge-litert, outside the repo, for the
@@ -53,17 +54,24 @@ $(CHROMIUM_LIBDIR)/vk_swiftshader_icd.json:
 
 # The arm64 check: cross-built binary, Debian's qemu-user with the arm64 C
 # and C++ libraries; native engine and the classic TFLite runtime (aarch64
-# build), and with ARM64_LITERT=1 LiteRT too (see scripts/arm64-check.sh for
-# why it is not on by default). Tiny models only, so it stays short.
-QEMU_AARCH64 ?= qemu-aarch64
+# build) and LiteRT's CPU accelerator (ARM64_LITERT=0 leaves it out). LiteRT
+# needs a qemu newer than bookworm's 7.2, which shows the guest the host's
+# x86 /proc/cpuinfo and so crashes XNNPACK's CPU probe (scripts/fetch-qemu.sh
+# says how this was found); the check therefore uses bookworm-backports'
+# qemu-aarch64, fetched into the cache. Tiny models only, so it stays short.
+QEMU_CACHE ?= $(GVE_CACHE)/qemu-backports
+QEMU_AARCH64 ?= $(QEMU_CACHE)/qemu-aarch64
 ARM64_SYSROOT ?= /usr/aarch64-linux-gnu
 TFLITE_CACHE_ARM64 ?= $(GVE_CACHE)/tflite-$(TFLITE_VERSION)-aarch64
-ARM64_LITERT ?= 0
+ARM64_LITERT ?= 1
+$(QEMU_CACHE)/qemu-aarch64:
+	@scripts/fetch-qemu.sh '$(QEMU_CACHE)'
+
 $(TFLITE_CACHE_ARM64)/libtensorflowlite_c.so:
 	@GROUPVIT_TFLITE_CACHE='$(TFLITE_CACHE_ARM64)' scripts/fetch-tflite.sh --arch aarch64 >/dev/null
 
-arm64-check: build $(TFLITE_LIB) $(TFLITE_CACHE_ARM64)/libtensorflowlite_c.so $(if $(filter 1,$(ARM64_LITERT)),$(LITERT_LIB) $(LITERT_CACHE_ARM64)/libLiteRt.so)
-	@command -v $(QEMU_AARCH64) >/dev/null || { echo "arm64-check: $(QEMU_AARCH64) missing (apt-get install qemu-user; make ci-deps)" >&2; exit 1; }
+arm64-check: build $(if $(filter $(QEMU_CACHE)/qemu-aarch64,$(QEMU_AARCH64)),$(QEMU_AARCH64)) $(TFLITE_LIB) $(TFLITE_CACHE_ARM64)/libtensorflowlite_c.so $(if $(filter 1,$(ARM64_LITERT)),$(LITERT_LIB) $(LITERT_CACHE_ARM64)/libLiteRt.so)
+	@command -v $(QEMU_AARCH64) >/dev/null || { echo "arm64-check: $(QEMU_AARCH64) missing (scripts/fetch-qemu.sh, or QEMU_AARCH64=a qemu-aarch64 ≥ 8)" >&2; exit 1; }
 	@test -d $(ARM64_SYSROOT)/lib || { echo "arm64-check: $(ARM64_SYSROOT) missing (apt-get install libc6-arm64-cross; make ci-deps)" >&2; exit 1; }
 	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -trimpath -o bin/groupvit-arm64 .
 	QEMU_AARCH64='$(QEMU_AARCH64)' ARM64_SYSROOT='$(ARM64_SYSROOT)' ARM64_LITERT='$(ARM64_LITERT)' \

@@ -2,11 +2,11 @@
 # arm64-check.sh — the arm64 binary, run under qemu-user, gives the same
 # label masks as this machine's binary: the shared fixture and the embedded
 # default model, on the native engine and on the classic TFLite 2.17.1 C
-# runtime (its aarch64 build); with ARM64_LITERT=1 also on LiteRT's CPU
-# accelerator (the aarch64 libLiteRt.so of the same wheel), which qemu-user
-# 7.2 cannot run yet: LiteRtCreateCompiledModel dies of SIGSEGV under it
-# (also with the GPU library absent and with LiteRT's builtin kernels), so
-# it is not part of the default check. Tiny models and a few scenes, so it
+# runtime (its aarch64 build); with ARM64_LITERT=1 (make's default) also on
+# LiteRT's CPU accelerator (the aarch64 libLiteRt.so of the same wheel),
+# which needs qemu ≥ 8: under bookworm's 7.2 the guest reads the host's x86
+# /proc/cpuinfo and LiteRtCreateCompiledModel dies of SIGSEGV in XNNPACK's
+# CPU probe (scripts/fetch-qemu.sh). Tiny models and a few scenes, so it
 # stays short.
 #
 # Usage: scripts/arm64-check.sh HOST_BIN ARM64_BIN HOST_TFLITE_LIB ARM64_TFLITE_LIB [HOST_LITERT_LIB ARM64_LITERT_LIB]
@@ -14,7 +14,7 @@
 # /usr/aarch64-linux-gnu), FIXTURE (default ../shared/fixtures/groupvit-tiny),
 # MIN_AGREE (default 0.995: the share of mask pixels a runtime's arm64 run
 # must share with amd64's; the native engine must match exactly),
-# ARM64_LITERT=1 to add the LiteRT rows.
+# ARM64_LITERT=1 to add the LiteRT rows (qemu ≥ 8 only).
 set -euo pipefail
 [ $# -ge 4 ] || { echo "usage: $0 HOST_BIN ARM64_BIN HOST_TFLITE_LIB ARM64_TFLITE_LIB [HOST_LITERT_LIB ARM64_LITERT_LIB]" >&2; exit 2; }
 host="$1" arm="$2" hosttfl="$3" armtfl="$4" hostlrt="${5:-}" armlrt="${6:-}"
