@@ -82,29 +82,13 @@ var perTensor = export.LegacyQuant()
 // cached: f.file caches the default scheme) and opens it.
 func (f *setup) openQuant(t *testing.T, p export.Precision, q export.Quant, runtime, accel string, threads int) *Engine {
 	t.Helper()
-	mod, err := export.Build(f.src, export.Options{Precision: p, Quant: q, Ranges: f.ranges, Skip: f.skip})
-	if err != nil {
-		t.Fatal(err)
-	}
-	data, err := mod.Marshal()
-	if err != nil {
-		t.Fatal(err)
-	}
-	man, err := export.ReadManifest(mod)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := Open(data, man, Options{Runtime: runtime, Accelerator: accel, Threads: threads})
-	if err != nil {
-		t.Fatalf("%s/%s/%s/%s: %v", p, q.Activations, runtime, accel, err)
-	}
-	t.Cleanup(func() { e.Close() })
+	e, _ := openExport(t, f.src, export.Options{Precision: p, Quant: q, Ranges: f.ranges, Skip: f.skip}, runtime, accel, threads)
 	return e
 }
 
-// openExport exports src and opens the file on the classic runtime with
-// the given accelerator (closed when the test ends), with its manifest.
-func openExport(t *testing.T, src export.Source, opt export.Options, accel string, threads int) (*Engine, *export.Manifest) {
+// openExport exports src and opens the file on the runtime with the given
+// accelerator (closed when the test ends), with its manifest.
+func openExport(t *testing.T, src export.Source, opt export.Options, runtime, accel string, threads int) (*Engine, *export.Manifest) {
 	t.Helper()
 	mod, err := export.Build(src, opt)
 	if err != nil {
@@ -118,9 +102,9 @@ func openExport(t *testing.T, src export.Source, opt export.Options, accel strin
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, err := Open(data, man, Options{Runtime: "tflite", Accelerator: accel, Threads: threads})
+	e, err := Open(data, man, Options{Runtime: runtime, Accelerator: accel, Threads: threads})
 	if err != nil {
-		t.Fatalf("%s/%s: %v", opt.Precision, accel, err)
+		t.Fatalf("%s/%s/%s/%s: %v", opt.Precision, opt.Quant.Activations, runtime, accel, err)
 	}
 	t.Cleanup(func() { e.Close() })
 	return e, man
@@ -403,7 +387,7 @@ func TestTextPoolingRulesInTFLite(t *testing.T) {
 			t.Fatal(err)
 		}
 		e, man := openExport(t, export.Source{Model: m, Config: cfg, Vocab: []byte("{}"), Merges: []byte("#version: 0.2\n")},
-			export.Options{Precision: export.FP32}, "none", 1)
+			export.Options{Precision: export.FP32}, "tflite", "none", 1)
 		if want := map[bool]string{true: "argmax", false: "eos"}[eos == models.LegacyEOSTokenID]; man.TextPooling != want {
 			t.Errorf("eos %d: manifest text_pooling %q, want %q", eos, man.TextPooling, want)
 		}
