@@ -90,31 +90,25 @@ func (l locator) open(path string) (*Library, error) {
 	if env := l.getenv(EnvLibrary); env != "" {
 		return openOnly(env, "$"+EnvLibrary)
 	}
-	var cands []string
+	var cands []cachedir.Candidate
 	if dir, err := cacheDir(l.getenv); err == nil {
-		cands = append(cands, filepath.Join(dir, LibraryName))
+		cands = append(cands, cachedir.Candidate{Path: filepath.Join(dir, LibraryName)})
 	}
 	if exe, err := l.exe(); err == nil {
-		cands = append(cands, filepath.Join(filepath.Dir(exe), LibraryName))
+		cands = append(cands, cachedir.Candidate{Path: filepath.Join(filepath.Dir(exe), LibraryName)})
 	}
-	cands = append(cands, LibraryName)
-	var tried []string
-	for _, c := range cands {
-		if strings.ContainsRune(c, '/') {
-			if _, err := os.Stat(c); err != nil {
-				tried = append(tried, c+" (absent)")
-				continue
-			}
-		}
-		lib, err := load(c)
-		if err == nil {
-			return lib, nil
-		}
+	cands = append(cands, cachedir.Candidate{Path: LibraryName})
+	// A failed dlopen means keep looking; a library that loaded but is
+	// unusable is reported at once rather than as "not found".
+	lib, tried, err := cachedir.Search(cands, load, func(err error) (error, bool) {
 		var le *loadError
-		if !errors.As(err, &le) {
-			return nil, err // found, but unusable: say why rather than keep looking
+		if errors.As(err, &le) {
+			return le.cause, true
 		}
-		tried = append(tried, fmt.Sprintf("%s (%v)", c, le.cause))
+		return nil, false
+	})
+	if lib != nil || err != nil {
+		return lib, err
 	}
 	return nil, fmt.Errorf("litert: %w; tried %s; %s", ErrLibraryNotFound, strings.Join(tried, ", "), installHint)
 }

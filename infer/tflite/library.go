@@ -114,25 +114,18 @@ func defaultLocator() locator {
 	return l
 }
 
-// candidate is one place Open looks. A bare name is resolved by dlopen's own
-// search; a path is checked for existence first so the error can say
-// "absent" rather than repeat the loader's long message.
-type candidate struct {
-	path string
-	why  string // how it was chosen, for the error message
-}
-
-func (l locator) candidates() []candidate {
-	var cs []candidate
+// candidates are the places Open looks, in order.
+func (l locator) candidates() []cachedir.Candidate {
+	var cs []cachedir.Candidate
 	if dir, err := cacheDir(l.getenv); err == nil {
-		cs = append(cs, candidate{filepath.Join(dir, LibraryName), "cache"})
+		cs = append(cs, cachedir.Candidate{Path: filepath.Join(dir, LibraryName), Why: "cache"})
 	}
 	if l.exeDir != "" {
-		cs = append(cs, candidate{filepath.Join(l.exeDir, LibraryName), "next to the executable"})
+		cs = append(cs, cachedir.Candidate{Path: filepath.Join(l.exeDir, LibraryName), Why: "next to the executable"})
 	}
 	cs = append(cs,
-		candidate{LibraryName, "dynamic linker search"},
-		candidate{filepath.Join("/usr/local/lib", LibraryName), "system"},
+		cachedir.Candidate{Path: LibraryName, Why: "dynamic linker search"},
+		cachedir.Candidate{Path: filepath.Join("/usr/local/lib", LibraryName), Why: "system"},
 	)
 	return cs
 }
@@ -144,25 +137,13 @@ func (l locator) open(path string) (*Library, error) {
 	if env := l.getenv(EnvLibrary); env != "" {
 		return l.openOnly(env, "$"+EnvLibrary)
 	}
-	var tried []string
-	for _, c := range l.candidates() {
-		if strings.ContainsRune(c.path, '/') {
-			if _, err := os.Stat(c.path); err != nil {
-				tried = append(tried, c.path+" (absent)")
-				continue
-			}
-		}
-		lib, err := l.load(c.path)
-		if err == nil {
-			return lib, nil
-		}
-		if errors.Is(err, errLoad) {
-			tried = append(tried, fmt.Sprintf("%s (%s: %v)", c.path, c.why, errors.Unwrap(err)))
-			continue
-		}
-		// The file loaded but is not a usable TFLite: say so rather than
-		// keep looking and report "not found".
-		return nil, err
+	// A failed dlopen means keep looking; a file that loaded but is not a
+	// usable TFLite is reported at once rather than as "not found".
+	lib, tried, err := cachedir.Search(l.candidates(), l.load, func(err error) (error, bool) {
+		return errors.Unwrap(err), errors.Is(err, errLoad)
+	})
+	if lib != nil || err != nil {
+		return lib, err
 	}
 	return nil, fmt.Errorf("tflite: %w; tried %s; %s", ErrLibraryNotFound, strings.Join(tried, ", "), installHint)
 }
