@@ -48,7 +48,7 @@ def main():
     times = []
     model.train()
     for s in range(args.steps + 1):
-        pixels, ids, pos = batches[s % len(batches)]
+        pixels, ids, pos, _ = batches[s % len(batches)]
         t0 = time.perf_counter()
         terms = train.losses(model, pixels, ids, pos, "occupied", "occupied", extra, affinity_shift=0.6,
                              fragment_shift=0.6)

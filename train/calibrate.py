@@ -16,7 +16,11 @@ edges by a guided filter of R patch widths (`groupvit eval --refine R`), and
 --write also stores R as "groupvit_edge_refine"; with --crop-names the groups
 are named by their crops too (`groupvit eval --crop-names`), stored as
 "groupvit_edge_crop_names". So the model's users get the decode it was
-calibrated for.
+calibrated for. With --try-decodes the decode itself is chosen the same way:
+every combination of refinement (0 or R) and crop naming (off, or on when
+--crop-names is given) is scored over the thresholds, and the best pair of
+decode and threshold is kept; a tie goes to the simpler decode. The fifth run's
+model, trained with pixel labels, needs fewer decode steps than the third's.
 """
 import argparse
 import json
@@ -48,6 +52,20 @@ def best_threshold(score, thresholds=THRESHOLDS):
     the nearer to the official decode."""
     scores = {t: score(t) for t in thresholds}
     return max(scores, key=lambda t: (scores[t], t)), scores
+
+
+def best_decode(binary, model, data, refine, crop_names, thresholds):
+    """-> ((refine, crop_names, threshold), {(refine, crop_names): {threshold: mIoU}})
+    over the decodes --try-decodes compares, simplest first, so that a tie
+    keeps the simpler one."""
+    decodes = [(r, c) for c in ([False, True] if crop_names else [False]) for r in sorted({0.0, refine})]
+    table, best, best_score = {}, None, -1.0
+    for r, c in decodes:
+        t, scores = best_threshold(score_with_binary(binary, model, data, r, c), thresholds)
+        table[(r, c)] = scores
+        if scores[t] > best_score:
+            best, best_score = (r, c, t), scores[t]
+    return best, table
 
 
 def write_threshold(folder, t, refine=0.0, crop_names=False):
@@ -82,6 +100,8 @@ def main():
                     help="score with masks refined by a guided filter of this radius in patch widths (0: the official decode)")
     ap.add_argument("--crop-names", action="store_true",
                     help="score with each foreground group also named by its crop (one more encoder pass per group)")
+    ap.add_argument("--try-decodes", action="store_true",
+                    help="also score the simpler decodes (no refinement; no crop naming) and keep the best")
     ap.add_argument("--write", action="store_true",
                     help=f"store the best in MODEL/config.json as {KEY} (and the decode: {REFINE_KEY}, {CROP_KEY})")
     args = ap.parse_args()
@@ -90,9 +110,19 @@ def main():
         ap.error(f"--thresholds {args.thresholds}: each must be in [0, 1]")
     if not 0 <= args.refine <= 16:
         ap.error(f"--refine {args.refine}: must be in [0, 16] patch widths")
-    best, scores = best_threshold(score_with_binary(args.bin, args.model, args.data, args.refine, args.crop_names), thresholds)
-    for t, s in scores.items():
-        print(f"bg-thresh {t:<5g} mIoU {100 * s:.1f}" + ("  <- best" if t == best else ""))
+    if args.try_decodes:
+        (args.refine, args.crop_names, best), table = best_decode(args.bin, args.model, args.data, args.refine,
+                                                                  args.crop_names, thresholds)
+        for (r, c), scores in table.items():
+            for t, s in scores.items():
+                chosen = (r, c, t) == (args.refine, args.crop_names, best)
+                print(f"refine {r:<4g} crop-names {str(c).lower():<5} bg-thresh {t:<5g} mIoU {100 * s:.1f}"
+                      + ("  <- best" if chosen else ""))
+    else:
+        best, scores = best_threshold(score_with_binary(args.bin, args.model, args.data, args.refine, args.crop_names),
+                                      thresholds)
+        for t, s in scores.items():
+            print(f"bg-thresh {t:<5g} mIoU {100 * s:.1f}" + ("  <- best" if t == best else ""))
     if args.write:
         write_threshold(args.model, best, args.refine, args.crop_names)
         print(f"wrote {KEY} {best:g}" + (f", {REFINE_KEY} {args.refine:g}" if args.refine > 0 else "")

@@ -1,6 +1,6 @@
 """Write held-out scenes for the Go evaluator (`groupvit eval --data DIR`).
 
-    python3 train/make_eval_set.py --out DIR [--n 500] [--seed 1]
+    python3 train/make_eval_set.py --out DIR [--n 500] [--seed 1] [--world shapes|wide]
 
 DIR/images/NNNN.png   the 128x128 RGB scene
 DIR/masks/NNNN.png    8-bit ground truth: 0 = background, 1..6 = circle, square,
@@ -9,6 +9,8 @@ DIR/index.json        {"labels": [...], "items": [{"image", "mask", "caption"}, 
 
 Seed 1 is the evaluation stream; training draws from seed 0, so these scenes
 were never seen in training. `--samples` writes only the images (for demos).
+--world wide draws the scenes of wideworld.py (the fifth run's training world)
+instead of world.py's, from the same seeds.
 """
 import argparse
 import json
@@ -16,8 +18,11 @@ import os
 
 from PIL import Image
 
+import wideworld
 import world
 from eval import EVAL_SEED
+
+WORLDS = {"shapes": world.scene, "wide": wideworld.scene}
 
 
 def main():
@@ -27,7 +32,9 @@ def main():
     ap.add_argument("--seed", type=int, default=EVAL_SEED)
     ap.add_argument("--first", type=int, default=0, help="index of the first scene")
     ap.add_argument("--samples", action="store_true", help="images only, named scene_NN.png, no masks/index")
+    ap.add_argument("--world", default="shapes", choices=sorted(WORLDS), help="the scene generator")
     args = ap.parse_args()
+    scene = WORLDS[args.world]
     items = []
     if not args.samples:
         os.makedirs(os.path.join(args.out, "images"), exist_ok=True)
@@ -35,7 +42,7 @@ def main():
     else:
         os.makedirs(args.out, exist_ok=True)
     for k in range(args.n):
-        img, text, classes = world.scene(args.seed, args.first + k, with_mask=True)
+        img, text, classes = scene(args.seed, args.first + k, with_mask=True)[:3]
         if args.samples:
             Image.fromarray(img).save(os.path.join(args.out, f"scene_{k:02d}.png"))
             print(f"scene_{k:02d}.png: {text}")
@@ -46,7 +53,7 @@ def main():
         items.append({"image": f"images/{name}", "mask": f"masks/{name}", "caption": text})
     if not args.samples:
         with open(os.path.join(args.out, "index.json"), "w") as f:
-            json.dump({"labels": world.SHAPES, "background": 0, "seed": args.seed, "items": items}, f, indent=1)
+            json.dump({"labels": world.SHAPES, "background": 0, "seed": args.seed, "world": args.world, "items": items}, f, indent=1)
 
 
 if __name__ == "__main__":

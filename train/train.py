@@ -5,8 +5,13 @@
 Objectives (the paper's): the image-caption contrastive loss with a learned
 temperature, plus the multi-label contrastive loss between each image and the
 prompts "a photo of a {noun}." built from the nouns that text.nouns() parses
-out of its caption. No pixel label, box or class id reaches the model: the
-only supervision is the caption string.
+out of its caption. With these alone (the first four runs) no pixel label,
+box or class id reaches the model: the only supervision is the caption
+string. The fifth run, the shipped model, departs from that on purpose
+(--mask-weight, --freeze-text; train/README.md, "The fifth run"): captions
+alone, on two CPU cores, did not give a model that works on scenes drawn by
+other code, so it also learns from the generator's class maps, read through
+the zero-shot decode itself.
 
 Departures from the paper, each a flag whose paper value is noted. The
 architecture and loss defaults are the shipped model's (make train; its
@@ -112,7 +117,13 @@ LOSS_TERMS = [
                            "--sharpen-weight"),
     ("affinity", "aff", 0.0, "affinity term: tokens with alike features share a group, others not"),
     ("repel", "rep", 0.0, "repulsion term: no two groups' assignment logits alike"),
+    ("mask", "mask", 0.0, "pixel-label term: the decode's per-pixel label distribution against the generator's "
+                          "class map, and the whole-image ranking the decode's top-k reads (the paper has no "
+                          "pixel labels; the fifth run's departure)"),
 ]
+# The class maps the pixel-label term compares with: MASK_GRID x MASK_GRID cells
+# of the frame, each holding the fraction of its pixels of each class.
+MASK_GRID = 32
 
 
 def build_tokenizer(folder, scene=world.scene):
@@ -125,25 +136,37 @@ def build_tokenizer(folder, scene=world.scene):
     return Tokenizer(folder)
 
 
-def batch(step, size, tok, context, image_size, scene=world.scene):
+def batch(step, size, tok, context, image_size, scene=world.scene, masks=False):
     """Scenes step*size ... of the training stream (of the generator `scene`)
     -> pixels, caption ids, unique prompt ids and the [B, U] image-prompt
-    positive matrix."""
-    scenes = [scene(TRAIN_SEED, step * size + i)[:2] for i in range(size)]
+    positive matrix; masks=True adds the class fractions [B, 7, MASK_GRID,
+    MASK_GRID] of class_fractions, and then the prompts are always the six
+    shapes' in world.SHAPES order (the pixel-label term scores every pixel
+    against all six, as the decode does)."""
+    scenes = [scene(TRAIN_SEED, step * size + i, with_mask=masks)[:3 if masks else 2] for i in range(size)]
     pixels = torch.from_numpy(world.to_pixels(np.stack([s[0] for s in scenes]), image_size))
     captions = [s[1] for s in scenes]
     caption_nouns = [nouns(c) for c in captions]
     # Our world has few nouns, so the same prompt recurs across a batch. We encode
     # each distinct prompt once and count every image whose caption has that noun
     # as a positive (the official loss would push identical prompts apart).
-    vocab = sorted({n for ns in caption_nouns for n in ns})
+    vocab = list(world.SHAPES) if masks else sorted({n for ns in caption_nouns for n in ns})
     pos = torch.zeros(size, len(vocab))
     for i, ns in enumerate(caption_nouns):
         for n in ns:
             pos[i, vocab.index(n)] = 1
     ids = tok(captions + [prompt(n) for n in vocab], context)
     ids = ids[:, :int((ids > 0).sum(1).max())]  # cut the padding (causal mask: same result)
-    return pixels, ids, pos
+    if not masks:
+        return pixels, ids, pos, None
+    return pixels, ids, pos, class_fractions(np.stack([s[2] for s in scenes]), 1 + len(world.SHAPES))
+
+
+def class_fractions(class_maps, classes, grid=MASK_GRID):
+    """uint8 class maps [B, H, W] -> [B, classes, grid, grid] float: the share
+    of each cell's pixels that each class owns (soft at shape edges)."""
+    onehot = F.one_hot(torch.from_numpy(class_maps.astype(np.int64)), classes).permute(0, 3, 1, 2).float()
+    return F.adaptive_avg_pool2d(onehot, grid)
 
 
 def soft_ce(logits, target):
@@ -353,17 +376,77 @@ def repulsion(softs, cap=1.0):
     return torch.stack(out).mean()
 
 
+def pixel_labels(image, groups, softs, prompts, fractions, pos, scale):
+    """The pixel-label term: how far the zero-shot decode's reading of the
+    image is from the generator's class map. The decode gives each pixel the
+    label of its group (the soft assignments chained over the stages and
+    resized bilinearly to the frame), and calls a group background when its
+    softmax over the labels is flat. So, per cell of the class map: a shape's
+    cells pay the negative log of that shape's probability under their groups'
+    mixture; background cells pay the negative log of their groups' mixture
+    of 1 - max p, how surely no label is the group's. Classes are
+    weighted equally, as mIoU weighs them. Then the ranking the decode's top-k
+    reads: the whole-image embedding should prefer the shapes present (a
+    multi-label cross-entropy over the six prompts).
+    image [B, P], groups [B, G, P], softs as losses', prompts [6, P] in
+    world.SHAPES order, fractions [B, 7, g, g], pos [B, 6] -> scalar."""
+    chain = softs[0]  # [B, G_0, N]
+    for s in softs[1:]:
+        chain = s @ chain  # [B, G_s, N]
+    B, G, N = chain.shape
+    side = math.isqrt(N)
+    grid = fractions.shape[-1]
+    assign = F.interpolate(chain.reshape(B, G, side, side), size=(grid, grid), mode="bilinear", align_corners=False)
+    logp = F.log_softmax(scale * torch.einsum("bgp,lp->bgl", groups, prompts), dim=-1)  # [B, G, L]
+    # log of each cell's mixture, in log space so that no clamp cuts the gradient
+    # of a cell that is badly wrong (a scale of 100 makes near-certain groups)
+    log_assign = assign.clamp_min(1e-12).log()[:, :, None]  # [B, G, 1, g, g]
+    shape_loss = -torch.logsumexp(log_assign + logp[:, :, :, None, None], dim=1)  # [B, L, g, g]
+    # how surely each group is background: 1 - its best label's probability
+    # (the decode's threshold cuts on that best score), mixed by the
+    # assignment like the shapes' probabilities, so both kinds of cell pay a -log.
+    # Not "uniform": asking background groups for a flat softmax let the
+    # text tower meet it by making all six label embeddings alike.
+    log_bg = torch.log1p(-logp.exp().max(dim=-1).values.clamp_max(1 - 1e-6))  # [B, G]
+    bg_loss = -torch.logsumexp(log_assign[:, :, 0] + log_bg[:, :, None, None], dim=1)[:, None]
+    per_class = torch.cat([bg_loss, shape_loss], dim=1)  # [B, 7, g, g]
+    weight = fractions.sum(dim=(0, 2, 3))
+    present = weight > 0
+    pixel = ((per_class * fractions).sum(dim=(0, 2, 3))[present] / weight[present]).mean()
+    has = pos.sum(1) > 0
+    ranking = soft_ce(scale * image[has] @ prompts.T, pos[has])
+    return pixel + ranking
+
+
+def frozen_encode_text(model, ids):
+    """The text embeddings as inference computes them: the projector's
+    BatchNorm on its running statistics, not the batch's; no gradient."""
+    towers = (model.text_model, model.text_projection)
+    modes = [t.training for t in towers]
+    for t in towers:
+        t.eval()
+    with torch.no_grad():
+        text = model.encode_text(ids)
+    for t, mode in zip(towers, modes):
+        t.train(mode)
+    return text
+
+
 def losses(model, pixels, ids, pos, pool_itc="mean", pool_ml="mean", extra=(), spread_groups=4.0,
-           affinity_shift=0.5, fragment_shift=0.5):
+           affinity_shift=0.5, fragment_shift=0.5, fractions=None, frozen_text=False):
     """-> {name: scalar}: "itc" and "ml" always, and each term named in `extra`
-    (of "flat", "dist", "claim", "frag", "ent", "spr", "aff", "rep"; train.py passes those with a
-    weight above 0)."""
+    (of "flat", "dist", "claim", "frag", "ent", "spr", "aff", "rep", "mask"; train.py passes those with a
+    weight above 0). "mask" needs fractions (batch's masks=True). frozen_text:
+    the text tower is encoded as inference encodes it (eval mode, no gradient)."""
     B = pixels.shape[0]
     image, groups, softs, hards, tokens = model.encode_image(pixels, with_tokens=True)
     named = {"flat", "dist", "claim", "frag"} & set(extra)  # the terms that judge groups by the caption's nouns
     occupied = occupied_groups(hards) if named or {"occupied", "soft", "named"} & {pool_itc, pool_ml} else None
     by_label = pool_ml == "named"  # the owners of the nouns are then the groups the decode would name
-    text = model.encode_text(ids)  # captions and prompts share one pass (one BatchNorm batch), as officially
+    if frozen_text:
+        text = frozen_encode_text(model, ids)
+    else:
+        text = model.encode_text(ids)  # captions and prompts share one pass (one BatchNorm batch), as officially
     caption, prompts = text[:B], text[B:]
     s = model.scale()
     labels = torch.arange(B)
@@ -371,7 +454,8 @@ def losses(model, pixels, ids, pos, pool_itc="mean", pool_ml="mean", extra=(), s
     out = {"itc": 0.5 * (F.cross_entropy(logits, labels) + F.cross_entropy(logits.T, labels))}
     has = pos.sum(1) > 0  # a caption without a noun adds nothing to the multi-label loss
     ml_logits = s * similarity(image, groups, prompts, pool_ml, occupied, scale=s)  # [B, U]
-    out["ml"] = 0.5 * (soft_ce(ml_logits[has], pos[has]) + soft_ce(ml_logits.T, pos.T))
+    used = pos.sum(0) > 0  # with masks, all six prompts are encoded, present or not
+    out["ml"] = 0.5 * (soft_ce(ml_logits[has], pos[has]) + soft_ce(ml_logits.T[used], pos.T[used]))
     sim = torch.einsum("bgp,tp->bgt", groups, prompts) if named else None  # [B, G, U]
     kin = kin_groups(sim, pos, occupied, hards, tokens, fragment_shift, s, by_label) if "frag" in extra else None
     if "frag" in extra:
@@ -390,6 +474,8 @@ def losses(model, pixels, ids, pos, pool_itc="mean", pool_ml="mean", extra=(), s
         out["aff"] = affinity(softs, tokens, affinity_shift)
     if "rep" in extra:
         out["rep"] = repulsion(softs)
+    if "mask" in extra:
+        out["mask"] = pixel_labels(image, groups, softs, prompts, fractions, pos, s)
     return out
 
 
@@ -482,6 +568,8 @@ def main():
     ap.add_argument("--pool-ml", default="occupied", choices=["mean", "max", "occupied", "soft", "named"],
                     help="how groups meet noun prompts (soft: a smooth maximum over occupied groups; named: the group whose "
                     "softmax over the prompts gives the noun most; see similarity)")
+    ap.add_argument("--itc-weight", type=float, default=1.0,
+                    help="weight of the image-caption contrastive loss (1: the paper's)")
     for flag, term, default, what in LOSS_TERMS:
         ap.add_argument(f"--{flag}-weight", type=float, default=default,
                         help=f"weight of the {what}" + ("" if term == "ml" else " (0: the paper, which has no such term)"))
@@ -497,6 +585,9 @@ def main():
                     "parameter whose name and shape match is copied (e.g. a 1-stage model from a 2-stage run)")
     ap.add_argument("--reset-mixers", action="store_true",
                     help="with --init: draw the grouping blocks' token-mixing MLPs afresh (breaks tied groups)")
+    ap.add_argument("--freeze-text", action="store_true",
+                    help="keep the text tower (and its projector) as --init gave it: the image tower learns to "
+                    "meet the label embeddings inference will use (the fifth run)")
     ap.add_argument("--half", action="store_true", help="export the weights as float16 (half the file; how the shipped model is stored)")
     ap.add_argument("--world", default="shapes", choices=sorted(WORLDS),
                     help="training scenes: world.py's (shapes; the shipped model's) or wideworld.py's (wide)")
@@ -533,6 +624,9 @@ def main():
         print(f"initialised {copied} of {len(model.state_dict())} tensors from {args.init}", file=sys.stderr)
         if args.reset_mixers:
             reset_mixers(model)
+    if args.freeze_text:
+        for p in list(model.text_model.parameters()) + list(model.text_projection.parameters()):
+            p.requires_grad_(False)
     opt = optimiser(model, args.lr)
     if state:
         model.load_state_dict(state["model"])
@@ -556,7 +650,7 @@ def main():
         os.replace(tmp, ckpt)  # never leave a half-written checkpoint
 
     # each loss term's weight; a term with weight 0 is not computed
-    weights = {"itc": 1.0} | {term: getattr(args, f"{flag}_weight") for flag, term, _, _ in LOSS_TERMS}
+    weights = {"itc": args.itc_weight} | {term: getattr(args, f"{flag}_weight") for flag, term, _, _ in LOSS_TERMS}
     t0, first = time.time(), step
     end = min(args.steps, args.stop_at or args.steps)
     while step < end:
@@ -565,10 +659,11 @@ def main():
         for g in opt.param_groups:
             g["lr"] = lr
         model.train()
-        pixels, ids, pos = batch(step, args.batch, tok, context, config["vision_config"]["image_size"], scene)
+        pixels, ids, pos, fractions = batch(step, args.batch, tok, context, config["vision_config"]["image_size"],
+                                            scene, masks=weights["mask"] > 0)
         terms = losses(model, pixels, ids, pos, args.pool_itc, args.pool_ml,
                        [name for name, w in weights.items() if w > 0 and name not in ("itc", "ml")],
-                       args.spread_groups, args.affinity_shift, args.fragment_shift)
+                       args.spread_groups, args.affinity_shift, args.fragment_shift, fractions, args.freeze_text)
         opt.zero_grad(set_to_none=True)
         sum(weights[name] * term for name, term in terms.items()).backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)

@@ -39,3 +39,16 @@ def test_write_threshold_stores_the_decode_it_was_scored_with(tmp_path):
     write_threshold(tmp_path, 0.3)
     got = json.loads((tmp_path / "config.json").read_text())
     assert got == {"model_type": "groupvit", KEY: 0.3}
+
+
+def test_best_decode_keeps_the_simplest_of_equals(monkeypatch):
+    import calibrate
+    miou = {(0.0, False): {0.1: 0.50, 0.9: 0.40}, (1.5, False): {0.1: 0.55, 0.9: 0.42},
+            (0.0, True): {0.1: 0.55, 0.9: 0.30}, (1.5, True): {0.1: 0.54, 0.9: 0.30}}
+    monkeypatch.setattr(calibrate, "score_with_binary",
+                        lambda binary, model, data, refine=0.0, crop_names=False: lambda t: miou[(refine, crop_names)][t])
+    best, table = calibrate.best_decode("bin", "m", "d", 1.5, True, (0.1, 0.9))
+    assert best == (1.5, False, 0.1)  # 0.55 twice: refinement alone is simpler than crop naming
+    assert set(table) == set(miou)
+    best, table = calibrate.best_decode("bin", "m", "d", 1.5, False, (0.1, 0.9))
+    assert set(table) == {(0.0, False), (1.5, False)}  # crop naming is only tried when asked for

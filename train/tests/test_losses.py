@@ -282,3 +282,63 @@ def test_named_pool_takes_the_group_the_decode_would_name_not_the_nearest():
     assert torch.allclose(got[0, 0], groups[0, 1] @ prompts[0])
     got[0, 0].backward()
     assert groups.grad[0, 0].abs().sum() == 0 and groups.grad[0, 1].abs().sum() > 0
+
+
+def test_class_fractions_share_edge_cells():
+    from train import class_fractions
+    import numpy as np
+    maps = np.zeros((1, 8, 8), np.uint8)
+    maps[0, :, :3] = 2  # a square's class over the left 3 columns
+    got = class_fractions(maps, 7, grid=2)
+    assert got.shape == (1, 7, 2, 2)
+    assert torch.allclose(got.sum(dim=1), torch.ones(1, 2, 2))  # every cell's shares add up to one
+    assert torch.allclose(got[0, 2], torch.tensor([[0.75, 0.0], [0.75, 0.0]]))
+    assert torch.allclose(got[0, 0], torch.tensor([[0.25, 1.0], [0.25, 1.0]]))
+
+
+def pixel_case(named_right):
+    """One image of 2x2 patches: the left column is a circle (class 1), the
+    right background; two groups, each owning one column. The circle's group
+    is named circle (named_right) or square; the background group is flat."""
+    from train import class_fractions
+    import numpy as np
+    prompts = torch.eye(6, 8)
+    circle_group = prompts[0 if named_right else 1]
+    flat_group = F.normalize(torch.ones(8) * (torch.arange(8) >= 6), dim=0)  # orthogonal to all six prompts
+    groups = torch.stack([circle_group, flat_group])[None]  # [1, 2, 8]
+    soft = torch.tensor([[[1.0, 0.0, 1.0, 0.0], [0.0, 1.0, 0.0, 1.0]]])  # tokens row-major: left column -> group 0
+    maps = np.zeros((1, 4, 4), np.uint8)
+    maps[0, :, :2] = 1
+    pos = torch.tensor([[1.0, 0, 0, 0, 0, 0]])
+    image = F.normalize(prompts[0] + 0.1 * flat_group, dim=0)[None]
+    return image, groups, [soft], prompts, class_fractions(maps, 7, grid=4), pos
+
+
+def test_pixel_labels_rewards_the_right_name():
+    from train import pixel_labels
+    scale = torch.tensor(20.0)
+    right = pixel_labels(*pixel_case(True), scale)
+    wrong = pixel_labels(*pixel_case(False), scale)
+    # the bilinear resize blurs the column edge a little, so even the right name costs
+    # something; the misnamed circle costs far more
+    assert right < 0.5 and wrong > 2.0 + right
+
+
+def test_pixel_labels_background_must_be_flat():
+    from train import pixel_labels
+    image, groups, softs, prompts, fractions, pos = pixel_case(True)
+    scale = torch.tensor(20.0)
+    leaning = groups.clone()
+    leaning[0, 1] = F.normalize(groups[0, 1] + 0.5 * prompts[2], dim=0)  # the background group leans to triangle
+    assert pixel_labels(image, leaning, softs, prompts, fractions, pos, scale) > \
+        pixel_labels(image, groups, softs, prompts, fractions, pos, scale) + 0.5
+
+
+def test_pixel_labels_gradient_reaches_the_assignment():
+    from train import pixel_labels
+    image, groups, softs, prompts, fractions, pos = pixel_case(True)
+    logits = torch.zeros(1, 2, 4, requires_grad=True)  # undecided assignment
+    pixel_labels(image, groups, [logits.softmax(dim=1)], prompts, fractions, pos, torch.tensor(20.0)).backward()
+    # the left tokens (0, 2) are pulled to group 0, the circle's; the right ones to the flat group 1
+    g = logits.grad[0]
+    assert (g[0, [0, 2]] < 0).all() and (g[1, [1, 3]] < 0).all()
