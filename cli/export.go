@@ -49,10 +49,13 @@ func exportCmd(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	opt := export.Options{Precision: prec, Size: *size, Template: *template, Quant: q}
 	if prec == export.INT8 {
+		if q, _, err = qf.checkText(e.stderr, src, q, 0); err != nil {
+			return err
+		}
 		fmt.Fprintf(e.stderr, "groupvit: %s\n", q)
 	}
+	opt := export.Options{Precision: prec, Size: *size, Template: *template, Quant: q}
 	if prec == export.INT8 && q.NeedsRanges() {
 		imgs, err := calibrationImages(ctx, *calib, *calibN, *size)
 		if err != nil {

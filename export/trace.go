@@ -202,6 +202,9 @@ func (t *tracer) Linear(x, w, b infer.Value) infer.Value {
 	}
 	opts := &tflite.FullyConnectedOptions{KeepNumDims: true}
 	if t.prec == INT8 && wv.host != nil && t.quant.Int8(wv.name) {
+		if tail := t.quant.floatRows(wv.name); tail > 0 {
+			return t.linearFloatTail(xv, wv, b, tail)
+		}
 		if t.quant.Activations == PerToken {
 			return t.linearPerToken(xv, wv, b, shape)
 		}
@@ -241,6 +244,32 @@ func (t *tracer) linearPerToken(x, w *value, b infer.Value, shape []int) infer.V
 	}
 	return t.op(tflite.OpFullyConnected, &tflite.FullyConnectedOptions{KeepNumDims: true, AsymmetricQuantizeInputs: true},
 		tflite.Float32, shape, t.use(x), wIdx, bias)
+}
+
+// linearFloatTail runs the last tail rows of x (the group tokens, see
+// Quant.FloatGroupRows) through a float FULLY_CONNECTED with the weights
+// stored as float16 (DEQUANTIZE, folded at load like an fp16 export's),
+// and the other rows through the hybrid int8 one: SLICE, SLICE, two
+// FULLY_CONNECTED, CONCATENATION.
+func (t *tracer) linearFloatTail(x, w *value, b infer.Value, tail int) infer.Value {
+	n := x.shape[len(x.shape)-2]
+	head := t.Slice(x, -2, 0, n-tail).(*value)
+	hs := append(append([]int(nil), head.shape[:len(head.shape)-1]...), w.shape[0])
+	y := t.linearPerToken(head, w, b, hs)
+	rest := t.Slice(x, -2, n-tail, n).(*value)
+	half := make([]byte, 2*len(w.host.Data))
+	for i, f := range w.host.Data {
+		binary.LittleEndian.PutUint16(half[2*i:], toHalf(f))
+	}
+	src := t.tensor(w.name+"/group_rows/fp16", tflite.Float16, w.shape, half, nil)
+	wf := t.op(tflite.OpDequantize, nil, tflite.Float32, w.shape, src)
+	bias := -1
+	if b != nil {
+		bias = t.use(b)
+	}
+	ts := append(append([]int(nil), rest.shape[:len(rest.shape)-1]...), w.shape[0])
+	yt := t.op(tflite.OpFullyConnected, &tflite.FullyConnectedOptions{KeepNumDims: true}, tflite.Float32, ts, rest.idx, wf.idx, bias)
+	return t.Concat(-2, y, yt)
 }
 
 // linearPerTensor emits QUANTIZE → int8 FULLY_CONNECTED → DEQUANTIZE: the

@@ -428,11 +428,11 @@ func TestSimulatorMatchesRuntime(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sim, err := export.NewSimulator(export.DefaultQuant(), nil, 1)
+	m := f.src.Model
+	sim, err := export.NewSimulator(export.DefaultQuant().ForVision(m.Arch.Vision.GroupTokens), nil, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := f.src.Model
 	patches, err := infer.Patchify(f.pixels, m.Arch.Vision.PatchSize)
 	if err != nil {
 		t.Fatal(err)
