@@ -173,6 +173,13 @@ func attributionVariants(q export.Quant, v infer.VisionArch) []quantreport.Varia
 			out = append(out, only(fmt.Sprintf("only stage %d block %d", s, l), keep...))
 		}
 	}
+	// The blocks after the last grouping feed no hard decision: the only
+	// int8 that cannot flip one.
+	if last := len(v.Depths) - 1; last > 0 && v.GroupTokens[last] == 0 && v.Depths[last] > 0 {
+		mine := fmt.Sprintf("vision_model.encoder.stages.%d.", last)
+		keep := slices.DeleteFunc(slices.Clone(blocks), func(b string) bool { return strings.HasPrefix(b, mine) })
+		out = append(out, only(fmt.Sprintf("only stage %d (after the last grouping)", last), keep...))
+	}
 	if q.Activations == export.PerToken {
 		o := q
 		o.FloatGroupRows = !q.FloatGroupRows
