@@ -225,3 +225,60 @@ func TestFoldSlice(t *testing.T) {
 		t.Errorf("slice [2:3] of the last axis = %v", s2.host.Data)
 	}
 }
+
+// TestGELUSpelling: fp32 and fp16 image graphs spell GELU with the erf
+// polynomial (the GPU and TFLite 2.17's XNNPACK refuse the builtin); int8
+// graphs, for LiteRT's XNNPACK, keep one GELU builtin per GELU of the
+// model and none of the polynomial's ELU; skipping LowerGELU brings the
+// builtin back to fp32.
+func TestGELUSpelling(t *testing.T) {
+	src := fixtureSource(t)
+	v := src.Model.Arch.Vision
+	// every vision block's MLP, and per grouping block its token MLP,
+	// pre-assign MLP and channel MLP, plus the group projector of every
+	// stage after the first that has groups
+	want := 0
+	for s, d := range v.Depths {
+		want += d
+		if v.GroupTokens[s] > 0 {
+			want += 3
+			if s > 0 {
+				want++
+			}
+		}
+	}
+	count := func(sg *tflite.Subgraph, op tflite.BuiltinOp) int {
+		for _, c := range CountOps(sg) {
+			if c.Op == op {
+				return c.Count
+			}
+		}
+		return 0
+	}
+	for _, c := range []struct {
+		p    Precision
+		skip Lowering
+		gelu int
+		elu  bool
+	}{
+		{FP32, 0, 0, true},
+		{FP16, 0, 0, true},
+		{INT8, 0, want, false},
+		{FP32, LowerGELU, want, false},
+	} {
+		mod, err := Build(src, Options{Precision: c.p, Skip: c.skip})
+		if err != nil {
+			t.Fatal(err)
+		}
+		img := mod.Subgraphs[0]
+		if img.Name != SigImage {
+			t.Fatalf("subgraph 0 is %q, want the image graph", img.Name)
+		}
+		if got := count(img, tflite.OpGelu); got != c.gelu {
+			t.Errorf("%s (skip %v): %d GELU builtins, want %d", c.p, c.skip, got, c.gelu)
+		}
+		if got := count(img, tflite.OpELU) > 0; got != c.elu {
+			t.Errorf("%s (skip %v): ELU present %v, want %v", c.p, c.skip, got, c.elu)
+		}
+	}
+}
