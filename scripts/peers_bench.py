@@ -15,6 +15,12 @@ group embeddings, image embedding and the chained soft assignment map.
            within FP32_MIN_COSINE of it fails).
   time     times one runtime (pytorch or onnxruntime) at each of --threads,
            printing one JSON line per row (its frame times in ms).
+  gemm     times onnxruntime's fp32 MatMul and its dynamically quantized int8
+           twin alone on the image encoder's Linear shapes ([M, K] x [K, N],
+           default the 224 px stage-0 block's), one thread, and prints the
+           arithmetic rate of each: the kernel-level number to set beside
+           `groupvit inspect --profile image` (XNNPACK's rate on the same
+           shapes in our int8 file).
 
 The bench runs `time` once per runtime in every round, interleaved with its
 own variants, so load drift on a shared machine hits every row alike.
@@ -161,6 +167,35 @@ def time_onnxruntime(args, threads):
             del sess
 
 
+def gemm(args):
+    """fp32 and int8 (dynamic) MatMul alone, per shape: best-of-runs GOP/s."""
+    import onnx
+    import onnxruntime as ort
+    from onnx import TensorProto, helper, numpy_helper
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+    os.makedirs(args.work, exist_ok=True)
+    rng = np.random.default_rng(PIXEL_SEED)
+    for spec in args.shapes.split(","):
+        m, k, n = (int(v) for v in spec.split("x"))
+        fp32 = os.path.join(args.work, f"matmul-{m}x{k}x{n}.onnx")
+        int8 = fp32.replace(".onnx", "-int8.onnx")
+        w = numpy_helper.from_array((rng.standard_normal((k, n)) * 0.05).astype(np.float32), "w")
+        graph = helper.make_graph([helper.make_node("MatMul", ["x", "w"], ["y"])], "matmul",
+                                  [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, m, k])],
+                                  [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, m, n])], [w])
+        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)])
+        model.ir_version = 8
+        onnx.save(model, fp32)
+        # what prepare does to the whole encoder
+        quantize_dynamic(fp32, int8, per_channel=True, weight_type=QuantType.QInt8, op_types_to_quantize=["MatMul"])
+        x = rng.standard_normal((1, m, k), dtype=np.float32)
+        for prec, path in (("fp32", fp32), ("int8", int8)):
+            sess = ort_session(path, 1)
+            best = min(timed(lambda: sess.run(None, {"x": x}), args.runs, args.warmup))
+            print(json.dumps({"runtime": f"onnxruntime {ort.__version__}", "precision": prec, "shape": spec,
+                              "threads": 1, "best_ms": best, "gops": round(2 * m * k * n / best / 1e6, 1)}), flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -176,9 +211,17 @@ def main():
     t.add_argument("--threads", default="1,2", help="comma-separated thread counts")
     t.add_argument("--runs", type=int, default=5)
     t.add_argument("--warmup", type=int, default=1)
+    g = sub.add_parser("gemm", help="time onnxruntime's fp32 and int8 MatMul alone on the encoder's shapes")
+    g.add_argument("--work", required=True, help="folder for the one-MatMul .onnx files")
+    g.add_argument("--shapes", default="260x384x384,260x384x1536,260x1536x384",
+                   help="comma-separated MxKxN (default: a 224 px stage-0 block's q/k/v/out, fc1, fc2)")
+    g.add_argument("--runs", type=int, default=30)
+    g.add_argument("--warmup", type=int, default=3)
     args = ap.parse_args()
     if args.cmd == "prepare":
         return prepare(args)
+    if args.cmd == "gemm":
+        return gemm(args)
     threads = [int(s) for s in args.threads.split(",")]
     if args.runtime == "pytorch" and not (args.model and args.size):
         ap.error("--runtime pytorch needs --model and --size")
