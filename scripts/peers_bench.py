@@ -21,6 +21,11 @@ group embeddings, image embedding and the chained soft assignment map.
            arithmetic rate of each: the kernel-level number to set beside
            `groupvit inspect --profile image` (XNNPACK's rate on the same
            shapes in our int8 file).
+  profile  runs onnxruntime's fp32 or int8 encoder (from prepare's --work)
+           with its profiler at one thread and prints the sum of every
+           node's best time over --runs, by op type: a quiet-machine
+           estimate that load on a shared machine barely moves, the
+           counterpart of `groupvit inspect --profile image`.
 
 The bench runs `time` once per runtime in every round, interleaved with its
 own variants, so load drift on a shared machine hits every row alike.
@@ -196,6 +201,38 @@ def gemm(args):
                               "threads": 1, "best_ms": best, "gops": round(2 * m * k * n / best / 1e6, 1)}), flush=True)
 
 
+def profile(args):
+    """Per-node best kernel times of one onnxruntime encoder, summed by op type."""
+    import onnxruntime as ort
+    so = ort.SessionOptions()
+    so.intra_op_num_threads = 1
+    so.inter_op_num_threads = 1
+    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    so.enable_profiling = True
+    so.profile_file_prefix = os.path.join(args.work, "ort-profile")
+    sess = ort.InferenceSession(os.path.join(args.work, f"image-{args.precision}.onnx"), so, providers=["CPUExecutionProvider"])
+    x = pixels(args.size)
+    for _ in range(args.runs):
+        sess.run(None, {"pixel_values": x})
+    trace = sess.end_profiling()
+    with open(trace) as f:
+        events = json.load(f)
+    os.remove(trace)
+    best, kind = {}, {}
+    for e in events:
+        if e.get("cat") == "Node" and e["name"].endswith("_kernel_time"):
+            best[e["name"]] = min(best.get(e["name"], float("inf")), e["dur"])
+            kind[e["name"]] = e["args"]["op_name"]
+    by = {}
+    for name, us in best.items():
+        by[kind[name]] = by.get(kind[name], 0) + us / 1000
+    total = sum(by.values())
+    print(f"onnxruntime {ort.__version__} {args.precision}, 1 thread: {len(best)} nodes, their best times over "
+          f"{args.runs} runs sum to {total:.2f} ms")
+    for k, ms in sorted(by.items(), key=lambda kv: -kv[1]):
+        print(f"  {k:28s} {ms:8.2f} ms  {100 * ms / total:5.1f} %")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -217,11 +254,18 @@ def main():
                    help="comma-separated MxKxN (default: a 224 px stage-0 block's q/k/v/out, fc1, fc2)")
     g.add_argument("--runs", type=int, default=30)
     g.add_argument("--warmup", type=int, default=3)
+    pr = sub.add_parser("profile", help="onnxruntime's per-node best times at one thread, by op type")
+    pr.add_argument("--work", required=True, help="the folder prepare wrote")
+    pr.add_argument("--size", type=int, required=True, help="input size in pixels")
+    pr.add_argument("--precision", choices=["fp32", "int8"], default="int8")
+    pr.add_argument("--runs", type=int, default=20)
     args = ap.parse_args()
     if args.cmd == "prepare":
         return prepare(args)
     if args.cmd == "gemm":
         return gemm(args)
+    if args.cmd == "profile":
+        return profile(args)
     threads = [int(s) for s in args.threads.split(",")]
     if args.runtime == "pytorch" and not (args.model and args.size):
         ap.error("--runtime pytorch needs --model and --size")
