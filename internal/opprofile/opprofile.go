@@ -64,6 +64,12 @@ type Report struct {
 // widen a stored constant (DEQUANTIZE of a float16 or int8 weight) run
 // once when a runtime prepares the graph, not per run, and are left out.
 func Profile(sg *tflite.Subgraph, timer Timer) (*Report, error) {
+	stored := map[int]tflite.TensorType{} // widened constants: their stored type
+	for _, op := range sg.Ops {
+		if widensConstant(sg, op) {
+			stored[op.Outputs[0]] = sg.Tensors[op.Inputs[0]].Type
+		}
+	}
 	byKey := map[string]*Op{}
 	var order []string
 	for i, op := range sg.Ops {
@@ -83,7 +89,7 @@ func Profile(sg *tflite.Subgraph, timer Timer) (*Report, error) {
 		if err != nil {
 			return nil, fmt.Errorf("timing op %d (%s): %w", i, k, err)
 		}
-		byKey[k] = &Op{Key: k, Kind: kind(sg, op), Count: 1, Ms: ms, MACs: macs(sg, op)}
+		byKey[k] = &Op{Key: k, Kind: kind(sg, op, stored), Count: 1, Ms: ms, MACs: macs(sg, op)}
 		order = append(order, k)
 	}
 	r := &Report{}
@@ -115,10 +121,12 @@ func Profile(sg *tflite.Subgraph, timer Timer) (*Report, error) {
 	return r, nil
 }
 
-// Isolate is a model of sg's op i alone: its constant operands are kept,
-// its other operands become the inputs and its outputs the outputs of the
-// model's one signature (Signature). Quantization parameters travel with
-// the tensors, so an int8 op stays the op it was.
+// Isolate is a model of sg's op i alone: its constant operands are kept
+// (with the DEQUANTIZE that widens a stored float16 or int8 constant, which
+// a runtime folds at load as it does in the whole graph), its other
+// operands become the inputs and its outputs the outputs of the model's one
+// signature (Signature). Quantization parameters travel with the tensors,
+// so an int8 op stays the op it was.
 func Isolate(sg *tflite.Subgraph, i int) (*tflite.Model, error) {
 	if i < 0 || i >= len(sg.Ops) {
 		return nil, fmt.Errorf("op %d of a graph of %d ops", i, len(sg.Ops))
@@ -138,6 +146,12 @@ func Isolate(sg *tflite.Subgraph, i int) (*tflite.Model, error) {
 		remap[t] = len(out.Tensors) - 1
 		return remap[t], true
 	}
+	widened := map[int]*tflite.Op{} // tensor → the DEQUANTIZE of a constant that writes it
+	for _, p := range sg.Ops[:i] {
+		if widensConstant(sg, p) {
+			widened[p.Outputs[0]] = p
+		}
+	}
 	iso := &tflite.Op{Code: op.Code, CustomCode: op.CustomCode, Options: op.Options, CustomOptions: op.CustomOptions}
 	for k, t := range op.Inputs {
 		if t < 0 {
@@ -145,6 +159,15 @@ func Isolate(sg *tflite.Subgraph, i int) (*tflite.Model, error) {
 			continue
 		}
 		name := fmt.Sprintf("in%d", k)
+		if p, ok := widened[t]; ok {
+			src, _ := add(p.Inputs[0], name+"/stored")
+			j, fresh := add(t, name)
+			if fresh {
+				out.Ops = append(out.Ops, &tflite.Op{Code: tflite.OpDequantize, Inputs: []int{src}, Outputs: []int{j}})
+			}
+			iso.Inputs = append(iso.Inputs, j)
+			continue
+		}
 		j, fresh := add(t, name)
 		if fresh && sg.Tensors[t].Data == nil {
 			out.Inputs = append(out.Inputs, j)
@@ -159,7 +182,7 @@ func Isolate(sg *tflite.Subgraph, i int) (*tflite.Model, error) {
 		sig.Outputs = append(sig.Outputs, tflite.TensorMap{Name: name, Tensor: j})
 		iso.Outputs = append(iso.Outputs, j)
 	}
-	out.Ops = []*tflite.Op{iso}
+	out.Ops = append(out.Ops, iso)
 	return &tflite.Model{Description: "one op of a profiled graph", Subgraphs: []*tflite.Subgraph{out}, Signatures: []tflite.Signature{sig}}, nil
 }
 
@@ -194,19 +217,22 @@ func key(sg *tflite.Subgraph, op *tflite.Op) string {
 	return b.String()
 }
 
-// kind is the op's builtin; a FULLY_CONNECTED also names its weight and
-// input types, which decide the kernel (float, dynamically quantized
-// "hybrid", or integer).
-func kind(sg *tflite.Subgraph, op *tflite.Op) string {
+// kind is the op's builtin; a FULLY_CONNECTED also names its input and
+// weight types, which decide the kernel (float, dynamically quantized
+// "hybrid", or integer). stored maps the tensors DEQUANTIZE widens from a
+// constant to the constant's type: float16 weights are float16 weights.
+func kind(sg *tflite.Subgraph, op *tflite.Op, stored map[int]tflite.TensorType) string {
 	name := op.Code.String()
 	if op.Code != tflite.OpFullyConnected || len(op.Inputs) < 2 || op.Inputs[1] < 0 {
 		return name
 	}
 	in, w := sg.Tensors[op.Inputs[0]].Type, sg.Tensors[op.Inputs[1]].Type
-	switch {
-	case in == tflite.Float32 && w == tflite.Float32 && sg.Tensors[op.Inputs[1]].Data == nil:
-		return name + " (float32, weights computed)"
-	case in == w:
+	if st, ok := stored[op.Inputs[1]]; ok {
+		w = st
+	} else if sg.Tensors[op.Inputs[1]].Data == nil {
+		return fmt.Sprintf("%s (%s, weights computed)", name, in)
+	}
+	if in == w {
 		return fmt.Sprintf("%s (%s)", name, in)
 	}
 	return fmt.Sprintf("%s (%s in, %s weights)", name, in, w)
