@@ -426,7 +426,10 @@ func (t *tracer) L2Normalize(x infer.Value) infer.Value {
 }
 
 func (t *tracer) GELU(x infer.Value) infer.Value {
-	return t.geluErf(x)
+	if t.low&LowerGELU != 0 {
+		return t.geluErf(x)
+	}
+	return t.op(tflite.OpGelu, &tflite.GeluOptions{}, tflite.Float32, x.Dims(), t.use(x))
 }
 
 // QuickGELU is x·σ(1.702x): MUL, LOGISTIC, MUL.
