@@ -343,3 +343,30 @@ func countOp(sg *tflite.Subgraph, op tflite.BuiltinOp) int {
 	}
 	return 0
 }
+
+// TestSlicesCutOnce: the default int8 image graph cuts the group tokens'
+// rows (Quant.FloatGroupRows) once per source tensor and range, not once
+// per Linear layer reading it (q, k and v read one input).
+func TestSlicesCutOnce(t *testing.T) {
+	mod, err := Build(fixtureSource(t), Options{Precision: INT8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	img := mod.Subgraphs[0]
+	seen := map[string]int{}
+	n := 0
+	for i, op := range img.Ops {
+		if op.Code != tflite.OpSlice {
+			continue
+		}
+		n++
+		k := fmt.Sprintf("%d %x %x", op.Inputs[0], img.Tensors[op.Inputs[1]].Data, img.Tensors[op.Inputs[2]].Data)
+		if j, ok := seen[k]; ok {
+			t.Errorf("ops %d and %d cut the same rows of tensor %d", j, i, op.Inputs[0])
+		}
+		seen[k] = i
+	}
+	if n == 0 {
+		t.Fatal("no SLICE in the int8 image graph: the default no longer keeps group rows float, and this test checks nothing")
+	}
+}
