@@ -1,7 +1,6 @@
 package export
 
 import (
-	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -47,14 +46,7 @@ func TestFloatRowsFindTheGroupTokens(t *testing.T) {
 // a float16-weight float pass, its image-token rows an int8 one.
 func TestFloatGroupRowsInGraphAndSimulator(t *testing.T) {
 	m, ck := fixture.Model(t)
-	vocab, err := os.ReadFile(ck.VocabPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	merges, err := os.ReadFile(ck.MergesPath)
-	if err != nil {
-		t.Fatal(err)
-	}
+	vocab, merges := fixture.Tokenizer(t)
 	src := Source{Model: m, Config: ck.Config, Vocab: vocab, Merges: merges}
 	count := func(q Quant) (fc, half int) {
 		mod, err := Build(src, Options{Precision: INT8, Quant: q})

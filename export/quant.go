@@ -32,9 +32,10 @@ type Quant struct {
 	HalfFloats bool
 	// FloatGroupRows: in the int8 image blocks of a stage that ends in a
 	// grouping block, the stage's group tokens (the last rows of every
-	// Linear layer's input) keep float activations, with the same int8
-	// weights dequantized; only the image tokens' rows go through the int8
-	// kernel (see grouprows.go). Per-token activations only.
+	// Linear layer's input) keep float activations, with the weights
+	// stored a second time as float16; only the image tokens' rows go
+	// through the int8 kernel (see grouprows.go). Per-token activations
+	// only.
 	FloatGroupRows bool
 	// groupRows[s] is how many group tokens stage s's blocks carry
 	// (ForVision).

@@ -86,15 +86,20 @@ func (s *Simulator) Linear(x, w, b infer.Value) infer.Value {
 	if s.keepWeights {
 		wq = wt
 	}
-	if s.keepActs {
-		return s.Eager.Linear(xt, wq, b)
-	}
-	if s.q.Activations == PerToken {
-		y := s.Eager.Linear(perTokenRound(xt), wq, b).(*tensor.Tensor)
+	if s.q.Activations == PerToken || s.keepActs {
+		xin := xt
+		if !s.keepActs {
+			xin = perTokenRound(xt)
+		}
+		y := s.Eager.Linear(xin, wq, b).(*tensor.Tensor)
 		if tail := s.q.floatRows(name); tail > 0 {
 			// The group tokens' rows: float activations, float16 weights
 			// (the tracer's linearFloatTail).
-			s.floatTail(xt, y, s.rounded(name+"/fp16", wt, halfRound), b, tail)
+			wf := wt
+			if !s.keepWeights {
+				wf = s.rounded(name+"/fp16", wt, halfRound)
+			}
+			s.floatTail(xt, y, wf, b, tail)
 		}
 		return y
 	}

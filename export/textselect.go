@@ -55,12 +55,21 @@ func ChooseText(m *infer.Model, prompts [][]int32, q Quant, minCos float64, work
 	if len(prompts) == 0 {
 		return q, nil, fmt.Errorf("checking the int8 text encoder: no prompts")
 	}
-	ids := &infer.IDs{Shape: []int{len(prompts), len(prompts[0])}}
 	for _, row := range prompts {
-		if len(row) != ids.Shape[1] {
-			return q, nil, fmt.Errorf("checking the int8 text encoder: prompts of %d and %d tokens", ids.Shape[1], len(row))
+		if len(row) != len(prompts[0]) || len(row) == 0 {
+			return q, nil, fmt.Errorf("checking the int8 text encoder: prompts of %d and %d tokens", len(prompts[0]), len(row))
 		}
-		ids.Data = append(ids.Data, row...)
+	}
+	// The attention is causal, so nothing after the pooled token changes
+	// the embedding: the check runs on the prompts cut there (a tenth of
+	// the full context's work and garbage, the same numbers).
+	n := 0
+	for _, row := range prompts {
+		n = max(n, pooledAt(row, m.Arch.Text)+1)
+	}
+	ids := &infer.IDs{Shape: []int{len(prompts), n}}
+	for _, row := range prompts {
+		ids.Data = append(ids.Data, row[:n]...)
 	}
 	sim, err := NewSimulator(q.ForVision(m.Arch.Vision.GroupTokens), nil, workers)
 	if err != nil {
@@ -106,6 +115,24 @@ func CheckText(src Source, q Quant, minCos float64, workers tensor.Workers) (Qua
 		prompts = append(prompts, row)
 	}
 	return ChooseText(src.Model, prompts, q, minCos, workers)
+}
+
+// pooledAt is where the text encoder reads row's sentence
+// (infer.Model.EncodeText's rule): the first EOSID, or the largest id.
+func pooledAt(row []int32, t infer.TextArch) int {
+	at := 0
+	for i, id := range row {
+		if t.PoolEOS && int(id) == t.EOSID {
+			return i
+		}
+		if id > row[at] {
+			at = i
+		}
+	}
+	if t.PoolEOS {
+		return 0 // no EOS: position 0, as EncodeText
+	}
+	return at
 }
 
 // cosine of two equal-length vectors; two zero vectors count as equal.

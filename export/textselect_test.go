@@ -1,13 +1,10 @@
 package export
 
 import (
-	"os"
 	"slices"
 	"testing"
 
-	"github.com/groupvit-edge/groupvit-edge/infer"
 	"github.com/groupvit-edge/groupvit-edge/internal/fixture"
-	"github.com/groupvit-edge/groupvit-edge/models"
 )
 
 // TestCheckTextKeepsOnlySafeTextEncoders: the embedded model's text
@@ -16,22 +13,8 @@ import (
 // built-in prompts), is kept float32; a bar of 0 skips the check.
 func TestCheckTextKeepsOnlySafeTextEncoders(t *testing.T) {
 	fm, fck := fixture.Model(t)
-	ck, vocab, merges, err := models.LoadDefault()
-	if err != nil {
-		t.Fatal(err)
-	}
-	dm, err := infer.ModelFromWeights(ck.Config, ck.Weights)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fv, err := os.ReadFile(fck.VocabPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fmg, err := os.ReadFile(fck.MergesPath)
-	if err != nil {
-		t.Fatal(err)
-	}
+	fv, fmg := fixture.Tokenizer(t)
+	dm, ck, vocab, merges := fixture.Default(t)
 	for _, c := range []struct {
 		name string
 		src  Source

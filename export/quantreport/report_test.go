@@ -7,10 +7,8 @@ import (
 	"testing"
 
 	"github.com/groupvit-edge/groupvit-edge/export"
-	"github.com/groupvit-edge/groupvit-edge/infer"
 	"github.com/groupvit-edge/groupvit-edge/internal/fixture"
 	"github.com/groupvit-edge/groupvit-edge/labels"
-	"github.com/groupvit-edge/groupvit-edge/models"
 )
 
 func fixtureInput(t *testing.T, q export.Quant) Input {
@@ -223,14 +221,7 @@ func TestAttributionRepeatsTheScheme(t *testing.T) {
 // rest within 6e-5; README). Per-tensor scales, or a coarser rounding,
 // move picks with larger margins.
 func TestTextInt8OnTheEmbeddedModel(t *testing.T) {
-	ck, vocab, merges, err := models.LoadDefault()
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := infer.ModelFromWeights(ck.Config, ck.Weights)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, _, vocab, merges := fixture.Default(t)
 	tok, err := labels.NewTokenizer(vocab, merges)
 	if err != nil {
 		t.Fatal(err)

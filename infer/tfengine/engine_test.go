@@ -340,14 +340,7 @@ type defaultSetup struct {
 
 func loadDefault(t *testing.T) defaultSetup {
 	t.Helper()
-	ck, vocab, merges, err := models.LoadDefault()
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := infer.ModelFromWeights(ck.Config, ck.Weights)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, ck, vocab, merges := fixture.Default(t)
 	tok, err := labels.NewTokenizer(vocab, merges)
 	if err != nil {
 		t.Fatal(err)
