@@ -66,10 +66,7 @@ type tracer struct {
 	quant  Quant // INT8 only
 	ranges Ranges
 	consts map[string]*value
-	// rowSplits caches linearFloatTail's two SLICEs of an input by its
-	// tensor index: q, k and v read the same one.
-	rowSplits map[int][2]*value
-	n         int
+	n      int
 	// low is the set of rewrites that spell ops the GPU accelerator
 	// refuses with ops it takes (lower.go).
 	low Lowering
@@ -256,16 +253,8 @@ func (t *tracer) linearPerToken(x, w *value, b infer.Value, shape []int) infer.V
 // FULLY_CONNECTED, CONCATENATION.
 func (t *tracer) linearFloatTail(x, w *value, b infer.Value, tail int) infer.Value {
 	n := x.shape[len(x.shape)-2]
-	idx := t.use(x)
-	split, ok := t.rowSplits[idx]
-	if !ok {
-		split = [2]*value{t.Slice(x, -2, 0, n-tail).(*value), t.Slice(x, -2, n-tail, n).(*value)}
-		if t.rowSplits == nil {
-			t.rowSplits = map[int][2]*value{}
-		}
-		t.rowSplits[idx] = split
-	}
-	head, rest := split[0], split[1]
+	// q, k and v read the same input: Slice emits each cut once.
+	head, rest := t.Slice(x, -2, 0, n-tail).(*value), t.Slice(x, -2, n-tail, n).(*value)
 	hs := append(append([]int(nil), head.shape[:len(head.shape)-1]...), w.shape[0])
 	y := t.linearPerToken(head, w, b, hs)
 	half := make([]byte, 2*len(w.host.Data))
