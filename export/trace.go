@@ -70,6 +70,10 @@ type tracer struct {
 	// low is the set of rewrites that spell ops the GPU accelerator
 	// refuses with ops it takes (lower.go).
 	low Lowering
+	// cuts are the SLICEs already emitted, by source tensor, axis and
+	// range: q, k and v of a block read one input, and under
+	// Quant.FloatGroupRows each would otherwise cut its rows again.
+	cuts map[[4]int]*value
 }
 
 var _ infer.Ops = (*tracer)(nil)
@@ -481,10 +485,20 @@ func (t *tracer) Slice(x infer.Value, axis, start, end int) infer.Value {
 	if xv := x.(*value); xv.host != nil && t.low&LowerConstSlice != 0 {
 		return t.foldSlice(xv, axis, start, end)
 	}
+	src := t.use(x)
+	key := [4]int{src, axis, start, end}
+	if v, ok := t.cuts[key]; ok {
+		return v
+	}
 	begin := make([]int, len(d))
 	size := append([]int(nil), d...)
 	begin[axis], size[axis] = start, end-start
-	return t.op(tflite.OpSlice, nil, tflite.Float32, size, t.use(x), t.constI32(begin...), t.constI32(size...))
+	v := t.op(tflite.OpSlice, nil, tflite.Float32, size, src, t.constI32(begin...), t.constI32(size...))
+	if t.cuts == nil {
+		t.cuts = map[[4]int]*value{}
+	}
+	t.cuts[key] = v
+	return v
 }
 
 // Embed is GATHER on the token table (float16 behind DEQUANTIZE where big
