@@ -15,6 +15,7 @@ include mk/tflite.mk
 include mk/litert.mk
 -include mk/train.mk
 include mk/peers.mk
+include mk/quant.mk
 
 .PHONY: build demo test go-test vet cross bench fuzz clean
 

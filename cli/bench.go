@@ -524,8 +524,15 @@ func benchSource(e *env, dir string) (export.Source, int64, error) {
 // benchExport writes src at precision p to file and returns its size.
 func benchExport(src export.Source, p export.Precision, size int, file string) (int64, error) {
 	opt := export.Options{Precision: p, Size: size, Quant: export.DefaultQuant()}
+	var err error
+	if p == export.INT8 {
+		// As groupvit export does: the text encoder in int8 only where it
+		// keeps the labels.
+		if opt.Quant, _, err = export.CheckText(src, opt.Quant, export.DefaultTextCosine, 0); err != nil {
+			return 0, err
+		}
+	}
 	if p == export.INT8 && opt.Quant.NeedsRanges() {
-		var err error
 		opt.Ranges, err = export.Calibrate(src.Model, export.SyntheticImages(benchCalibImages, size, 1), size, nil, opt.Quant.Range, nil)
 		if err != nil {
 			return 0, fmt.Errorf("calibrating int8: %w", err)

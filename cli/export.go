@@ -6,6 +6,7 @@ import (
 	"image"
 	"io"
 	"os"
+	"runtime"
 	"strings"
 	"time"
 
@@ -49,10 +50,17 @@ func exportCmd(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	opt := export.Options{Precision: prec, Size: *size, Template: *template, Quant: q}
 	if prec == export.INT8 {
+		if q, _, err = qf.checkText(e.stderr, src, q, 0); err != nil {
+			return err
+		}
+		// The check's activations are garbage now; collected here, they
+		// do not ride along into the trace's peak (gcc-yfcc: 980 -> 771 MB
+		// peak RSS).
+		runtime.GC()
 		fmt.Fprintf(e.stderr, "groupvit: %s\n", q)
 	}
+	opt := export.Options{Precision: prec, Size: *size, Template: *template, Quant: q}
 	if prec == export.INT8 && q.NeedsRanges() {
 		imgs, err := calibrationImages(ctx, *calib, *calibN, *size)
 		if err != nil {

@@ -16,11 +16,20 @@ import (
 func inspectCmd(_ context.Context, e *env, args []string) error {
 	fs := newFlags(e, "inspect", "model.tflite")
 	liteLib := fs.String("litert-lib", "", "`PATH` of libLiteRt.so, to ask LiteRT's GPU accelerator which ops it takes (default: its usual search)")
+	profile := fs.String("profile", "", "instead of describing the file, time each op of `SIGNATURE` (e.g. image) alone on LiteRT's CPU accelerator (XNNPACK): where a run's time goes")
+	threads := fs.Int("threads", 1, "CPU threads for --profile")
+	runs := fs.Int("runs", 10, "timed runs per op for --profile (the best counts)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
 		return fmt.Errorf("%w: give one .tflite file", errUsage)
+	}
+	if *profile != "" {
+		if *threads < 1 {
+			return fmt.Errorf("%w: --profile needs --threads of at least 1", errUsage)
+		}
+		return profileCmd(e, fs.Arg(0), *profile, *liteLib, *threads, *runs)
 	}
 	path := fs.Arg(0)
 	m, data, err := tflite.ReadFile(path)

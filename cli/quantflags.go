@@ -2,10 +2,12 @@ package cli
 
 import (
 	"fmt"
+	"io"
 
 	"github.com/spf13/pflag"
 
 	"github.com/groupvit-edge/groupvit-edge/export"
+	"github.com/groupvit-edge/groupvit-edge/tensor"
 )
 
 // quantFlags choose an int8 scheme; export and quant-report share them so
@@ -13,7 +15,8 @@ import (
 type quantFlags struct {
 	activations, rng, layers string
 	keepFloat                []string
-	half                     bool
+	half, groupRows          bool
+	textCos                  float64
 }
 
 func (q *quantFlags) register(fs *pflag.FlagSet) {
@@ -29,6 +32,8 @@ func (q *quantFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&q.rng, "int8-range", string(d.Range), "per-tensor range estimate from the calibration images: mse, percentile (0.01-99.99) or minmax")
 	fs.StringVar(&q.layers, "int8-layers", layers, "`GROUPS` of Linear layers run in int8: patch, blocks, grouping, assign, projectors, text (or all, none); the rest stay float")
 	fs.StringSliceVar(&q.keepFloat, "int8-keep-float", d.KeepFloat, "comma-separated `NAMES`: keep in float the int8 groups' Linear layers whose weight name contains one (e.g. stages.0.layers.5.,mlp.fc2)")
+	fs.Float64Var(&q.textCos, "int8-text-cosine", export.DefaultTextCosine, "keep the text encoder in int8 only if its embeddings of built-in prompts stay within this cosine of float32 (0: no check)")
+	fs.BoolVar(&q.groupRows, "int8-float-group-rows", d.FloatGroupRows, "per-token schemes: the group tokens' rows of the int8 image blocks keep float activations (their decisions move every image token's)")
 	fs.BoolVar(&q.half, "int8-half-floats", d.HalfFloats, "store the float matrices (layers kept in float, the token table) as float16 instead of float32: smaller file, more flipped decisions")
 }
 
@@ -50,5 +55,24 @@ func (q *quantFlags) quant() (export.Quant, error) {
 			return export.Quant{}, fmt.Errorf("%w: --int8-keep-float: an empty name would keep every layer float", errUsage)
 		}
 	}
-	return export.Quant{Activations: act, Range: rng, Layers: layers, KeepFloat: q.keepFloat, HalfFloats: q.half}, nil
+	return export.Quant{Activations: act, Range: rng, Layers: layers, KeepFloat: q.keepFloat, HalfFloats: q.half, FloatGroupRows: q.groupRows}, nil
+}
+
+// checkText applies --int8-text-cosine to q (export.CheckText) and says on
+// w what it measured and chose.
+func (q *quantFlags) checkText(w io.Writer, src export.Source, scheme export.Quant, workers tensor.Workers) (export.Quant, *export.TextChoice, error) {
+	scheme, c, err := export.CheckText(src, scheme, q.textCos, workers)
+	if err != nil || c == nil {
+		return scheme, c, err
+	}
+	if c.Reason != "" {
+		fmt.Fprintf(w, "groupvit: text encoder kept float32: %s\n", c.Reason)
+		return scheme, c, nil
+	}
+	verdict := "int8"
+	if !c.Int8 {
+		verdict = fmt.Sprintf("kept float32 (below %g)", c.MinCosine)
+	}
+	fmt.Fprintf(w, "groupvit: int8 text encoder on %d built-in prompts: worst embedding cosine %.7f to float32: %s\n", c.Prompts, c.Cosine, verdict)
+	return scheme, c, nil
 }

@@ -40,6 +40,9 @@ const (
 
 const manifestFormat = "groupvit-edge/tflite/v1"
 
+// defaultTemplate is the prompt template a file records when none is given.
+const defaultTemplate = "a photo of a {}."
+
 // Manifest describes an exported file; it is stored as JSON metadata.
 type Manifest struct {
 	Format    string    `json:"format"`
@@ -112,6 +115,7 @@ func Build(src Source, opt Options) (mod *tflite.Model, err error) {
 	if q.Activations == "" {
 		q = DefaultQuant()
 	}
+	q = q.ForVision(v.GroupTokens)
 	if opt.Precision == INT8 && q.NeedsRanges() && len(opt.Ranges) == 0 {
 		return nil, fmt.Errorf("export: int8 with %s activations needs calibrated activation ranges", q.Activations)
 	}
@@ -153,7 +157,7 @@ func Build(src Source, opt Options) (mod *tflite.Model, err error) {
 	}
 	tmpl := opt.Template
 	if tmpl == "" {
-		tmpl = "a photo of a {}."
+		tmpl = defaultTemplate
 	}
 	man := Manifest{
 		Format: manifestFormat, ModelID: src.ModelID, Precision: opt.Precision,

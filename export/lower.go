@@ -42,23 +42,35 @@ const (
 	// every id but 0). The pair is as large as the float16 table and
 	// closer to the float32 one: |error| ≤ max/64516, float16's ≤ max/2048.
 	LowerHalfTable
+	// LowerGELU spells GELU as its erf polynomial (geluErf) instead of the
+	// GELU builtin, which the GPU delegate and TFLite 2.17's XNNPACK do
+	// not take. LiteRT 2.3's XNNPACK does: there one GELU on [260, 1536]
+	// takes 0.16 ms, the 22-op spelling 1.6 ms (1 thread, this 2-core EPYC),
+	// 12 ms of the int8 gcc-yfcc image encoder's 97.
+	LowerGELU
 
 	// LowerForGPU is every rewrite that keeps a graph's outputs as they
-	// were, up to float rounding: what every precision gets.
-	LowerForGPU = LowerL2Norm | LowerGather | LowerConstSlice
+	// were, up to float rounding: what fp32 and fp16 get. int8, the CPU's
+	// precision, gets them all but LowerGELU.
+	LowerForGPU = LowerL2Norm | LowerGather | LowerConstSlice | LowerGELU
 	// LowerAll is every rewrite.
 	LowerAll = LowerForGPU | LowerHalfTable
 )
 
 // DefaultLowering is what Build does at precision p. Every graph gets the
 // rewrites that keep its outputs (a few more ops on [groups, dim] tensors
-// and a RESHAPE for the CPU; a GPU then runs fp32 files whole too). fp16, the GPU's precision, also gets the int8
-// token-table pair and the GPU-shaped reductions of the image graph. int8
-// keeps its float16 token table: that file is for the CPU, where the pair
-// would only change its text embeddings.
+// and a RESHAPE for the CPU; a GPU then runs fp32 files whole too). fp16,
+// the GPU's precision, also gets
+// the int8 token-table pair and the GPU-shaped reductions of the image
+// graph. int8 keeps its float16 token table and its GELU builtin: that
+// file is for the CPU, where the pair would only change its text
+// embeddings and the spelled GELU costs an eighth of the frame.
 func DefaultLowering(p Precision) Lowering {
-	if p == FP16 {
+	switch p {
+	case FP16:
 		return LowerAll
+	case INT8:
+		return LowerForGPU &^ LowerGELU
 	}
 	return LowerForGPU
 }
@@ -71,7 +83,7 @@ func (l Lowering) String() string {
 	for _, f := range []struct {
 		bit  Lowering
 		name string
-	}{{LowerL2Norm, "l2norm"}, {LowerGather, "gather"}, {LowerConstSlice, "const-slice"}, {LowerHalfTable, "half-table"}} {
+	}{{LowerL2Norm, "l2norm"}, {LowerGather, "gather"}, {LowerConstSlice, "const-slice"}, {LowerHalfTable, "half-table"}, {LowerGELU, "gelu"}} {
 		if l&f.bit != 0 {
 			if s != "" {
 				s += "+"
@@ -104,9 +116,10 @@ func (t *tracer) binary(code tflite.BuiltinOp, shape []int, a, b int) int {
 // below 1.5e-7): erf(z) = 1 − t·(a1 + t·(a2 + t·(a3 + t·(a4 + t·a5))))·e^(−z²),
 // t = 1/(1 + p·z), and e^(−u) spelled ELU(−u) + 1.
 //
-// Every graph uses it, not just the GPU's: neither the GPU delegate nor
+// fp32 and fp16 graphs use it (LowerGELU): neither the GPU delegate nor
 // XNNPACK (TFLite 2.17) takes GELU or EXP, and with all of it on XNNPACK
-// the gcc-yfcc image encoder ran in 60–70 ms instead of 80 ms here.
+// the gcc-yfcc image encoder ran in 60–70 ms instead of 80 ms there. int8
+// graphs, which are for LiteRT's XNNPACK, keep the GELU builtin.
 func (t *tracer) geluErf(x infer.Value) infer.Value {
 	const (
 		p  = 0.3275911

@@ -225,3 +225,148 @@ func TestFoldSlice(t *testing.T) {
 		t.Errorf("slice [2:3] of the last axis = %v", s2.host.Data)
 	}
 }
+
+// TestGELUSpelling: fp32 and fp16 image graphs spell GELU with the erf
+// polynomial (the GPU and TFLite 2.17's XNNPACK refuse the builtin); int8
+// graphs, for LiteRT's XNNPACK, keep one GELU builtin per GELU of the
+// model and none of the polynomial's ELU; skipping LowerGELU brings the
+// builtin back to fp32.
+func TestGELUSpelling(t *testing.T) {
+	src := fixtureSource(t)
+	v := src.Model.Arch.Vision
+	// every vision block's MLP, and per grouping block its token MLP,
+	// pre-assign MLP and channel MLP, plus the group projector of every
+	// stage after the first that has groups
+	want := 0
+	for s, d := range v.Depths {
+		want += d
+		if v.GroupTokens[s] > 0 {
+			want += 3
+			if s > 0 {
+				want++
+			}
+		}
+	}
+	for _, c := range []struct {
+		p    Precision
+		skip Lowering
+		gelu int
+		elu  bool
+	}{
+		{FP32, 0, 0, true},
+		{FP16, 0, 0, true},
+		{INT8, 0, want, false},
+		{FP32, LowerGELU, want, false},
+	} {
+		mod, err := Build(src, Options{Precision: c.p, Skip: c.skip})
+		if err != nil {
+			t.Fatal(err)
+		}
+		img := mod.Subgraphs[0]
+		if img.Name != SigImage {
+			t.Fatalf("subgraph 0 is %q, want the image graph", img.Name)
+		}
+		if got := countOp(img, tflite.OpGelu); got != c.gelu {
+			t.Errorf("%s (skip %v): %d GELU builtins, want %d", c.p, c.skip, got, c.gelu)
+		}
+		if got := countOp(img, tflite.OpELU) > 0; got != c.elu {
+			t.Errorf("%s (skip %v): ELU present %v, want %v", c.p, c.skip, got, c.elu)
+		}
+	}
+}
+
+// TestSpellGELU: respelling an int8 file's GELU builtins gives the graph an
+// fp32 or LowerGELU export has (same op counts, no GELU left), keeps every
+// original tensor index, and leaves a file without GELU byte for byte.
+func TestSpellGELU(t *testing.T) {
+	src := fixtureSource(t)
+	build := func(opt Options) []byte {
+		t.Helper()
+		m, err := Build(src, opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, err := m.Marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return data
+	}
+	builtin := build(Options{Precision: INT8})
+	spelled, n, err := SpellGELU(builtin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := tflite.Load(spelled)
+	if err != nil {
+		t.Fatalf("the respelled file does not load: %v", err)
+	}
+	orig, _ := tflite.Load(builtin)
+	if n == 0 || n != countOp(orig.Subgraphs[0], tflite.OpGelu) {
+		t.Errorf("respelled %d GELUs, the file has %d", n, countOp(orig.Subgraphs[0], tflite.OpGelu))
+	}
+	fp32 := build(Options{Precision: FP32})
+	refM, err := tflite.Load(fp32)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, sg := range got.Subgraphs {
+		if c := countOp(sg, tflite.OpGelu); c != 0 {
+			t.Errorf("subgraph %d keeps %d GELU", i, c)
+		}
+		for _, op := range []tflite.BuiltinOp{tflite.OpELU, tflite.OpAbs, tflite.OpDiv} {
+			if a, b := countOp(sg, op), countOp(refM.Subgraphs[i], op); a != b {
+				t.Errorf("subgraph %d: %s×%d, the fp32 export has %d", i, op, a, b)
+			}
+		}
+		o := orig.Subgraphs[i]
+		for j := range o.Tensors {
+			if o.Tensors[j].Name != sg.Tensors[j].Name || fmt.Sprint(o.Tensors[j].Shape) != fmt.Sprint(sg.Tensors[j].Shape) {
+				t.Fatalf("subgraph %d tensor %d moved: %q%v → %q%v", i, j, o.Tensors[j].Name, o.Tensors[j].Shape, sg.Tensors[j].Name, sg.Tensors[j].Shape)
+			}
+		}
+	}
+	same, n, err := SpellGELU(fp32)
+	if err != nil || n != 0 || &same[0] != &fp32[0] {
+		t.Errorf("a file without GELU: %d respelled, err %v, returned a copy %v", n, err, &same[0] != &fp32[0])
+	}
+	if _, _, err := SpellGELU([]byte("not a model")); err == nil {
+		t.Error("SpellGELU accepted bytes that are no .tflite file")
+	}
+}
+
+func countOp(sg *tflite.Subgraph, op tflite.BuiltinOp) int {
+	for _, c := range CountOps(sg) {
+		if c.Op == op {
+			return c.Count
+		}
+	}
+	return 0
+}
+
+// TestSlicesCutOnce: the default int8 image graph cuts the group tokens'
+// rows (Quant.FloatGroupRows) once per source tensor and range, not once
+// per Linear layer reading it (q, k and v read one input).
+func TestSlicesCutOnce(t *testing.T) {
+	mod, err := Build(fixtureSource(t), Options{Precision: INT8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	img := mod.Subgraphs[0]
+	seen := map[string]int{}
+	n := 0
+	for i, op := range img.Ops {
+		if op.Code != tflite.OpSlice {
+			continue
+		}
+		n++
+		k := fmt.Sprintf("%d %x %x", op.Inputs[0], img.Tensors[op.Inputs[1]].Data, img.Tensors[op.Inputs[2]].Data)
+		if j, ok := seen[k]; ok {
+			t.Errorf("ops %d and %d cut the same rows of tensor %d", j, i, op.Inputs[0])
+		}
+		seen[k] = i
+	}
+	if n == 0 {
+		t.Fatal("no SLICE in the int8 image graph: the default no longer keeps group rows float, and this test checks nothing")
+	}
+}

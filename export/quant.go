@@ -30,6 +30,16 @@ type Quant struct {
 	// HalfFloats stores the float matrices (the layers kept in float, the
 	// token table) as float16 (half the size) instead of float32.
 	HalfFloats bool
+	// FloatGroupRows: in the int8 image blocks of a stage that ends in a
+	// grouping block, the stage's group tokens (the last rows of every
+	// Linear layer's input) keep float activations, with the weights
+	// stored a second time as float16; only the image tokens' rows go
+	// through the int8 kernel (see grouprows.go). Per-token activations
+	// only.
+	FloatGroupRows bool
+	// groupRows[s] is how many group tokens stage s's blocks carry
+	// (ForVision).
+	groupRows []int
 }
 
 // Granularity is how finely activations are scaled.
@@ -91,16 +101,16 @@ var AllLayerGroups = []LayerGroup{GroupPatch, GroupBlocks, GroupGrouping, GroupA
 
 // DefaultQuant is the scheme `groupvit export --precision int8` uses,
 // chosen with `groupvit quant-report` (README, "int8: what is quantized"):
-// the image encoder's transformer blocks in int8 with per-token
-// activations, and everything after them in float32. On the default
-// model's sample scenes per-tensor min-max scales flipped 13 of 384
-// stage-0 token assignments and per-token none; the grouping blocks, the
-// projectors and the text encoder in int8 each cost label-map pixels or
-// label picks on near ties (the text encoder alone 1 of 96 group labels
-// there) for little speed: they are a few percent of the per-frame
-// arithmetic, and the text encoder runs once per label.
+// the image encoder's transformer blocks and the text encoder's in int8
+// with per-token activations, and everything else in float32. On the
+// default model's sample scenes per-tensor min-max scales flipped 13 of 384
+// stage-0 token assignments and per-token none; the grouping blocks and
+// the projectors in int8 cost label-map pixels on near ties for little
+// speed (a few percent of the per-frame arithmetic). The text group is a
+// request: CheckText keeps it only for models whose text encoder int8
+// leaves within DefaultTextCosine of float32.
 func DefaultQuant() Quant {
-	return Quant{Activations: PerToken, Range: MSE, Layers: []LayerGroup{GroupBlocks}}
+	return Quant{Activations: PerToken, Range: MSE, Layers: []LayerGroup{GroupBlocks, GroupText}, FloatGroupRows: true}
 }
 
 // LegacyQuant is the scheme of earlier releases: per-tensor min-max
@@ -171,6 +181,9 @@ func (q Quant) String() string {
 	keep := ""
 	if len(q.KeepFloat) > 0 {
 		keep = " except " + strings.Join(q.KeepFloat, ",")
+	}
+	if q.FloatGroupRows && q.Activations == PerToken {
+		act += " (group tokens' rows float)"
 	}
 	return fmt.Sprintf("int8 weights per channel, activations %s, int8 layers [%s]%s, float layers in %s", act, strings.Join(names, ","), keep, float)
 }

@@ -23,6 +23,16 @@ type Simulator struct {
 	mu     sync.Mutex
 	names  map[*tensor.Tensor]string
 	cache  map[string]*tensor.Tensor // rounded weights by name
+	// keepWeights, keepActs: Isolate's switches.
+	keepWeights, keepActs bool
+}
+
+// Isolate makes the int8 layers round only their weights (weights true)
+// or only their activations (activations true), to tell the two sources
+// of error apart in the report; both true is the default, what the file
+// computes. No exported file computes the other two.
+func (s *Simulator) Isolate(weights, activations bool) {
+	s.keepWeights, s.keepActs = !weights, !activations
 }
 
 var _ infer.Ops = (*Simulator)(nil)
@@ -32,6 +42,9 @@ var _ infer.Ops = (*Simulator)(nil)
 func NewSimulator(q Quant, ranges Ranges, workers tensor.Workers) (*Simulator, error) {
 	if q.NeedsRanges() && len(ranges) == 0 {
 		return nil, fmt.Errorf("simulating %s activations needs calibrated ranges", q.Activations)
+	}
+	if err := q.checkGroupRows(); err != nil {
+		return nil, fmt.Errorf("simulating int8: %w", err)
 	}
 	return &Simulator{Eager: infer.Eager{Workers: workers}, q: q, ranges: ranges,
 		names: map[*tensor.Tensor]string{}, cache: map[string]*tensor.Tensor{}}, nil
@@ -70,8 +83,25 @@ func (s *Simulator) Linear(x, w, b infer.Value) infer.Value {
 	}
 	wq := s.rounded(name+"/int8", wt, int8Round)
 	xt := x.(*tensor.Tensor)
-	if s.q.Activations == PerToken {
-		return s.Eager.Linear(perTokenRound(xt), wq, b)
+	if s.keepWeights {
+		wq = wt
+	}
+	if s.q.Activations == PerToken || s.keepActs {
+		xin := xt
+		if !s.keepActs {
+			xin = perTokenRound(xt)
+		}
+		y := s.Eager.Linear(xin, wq, b).(*tensor.Tensor)
+		if tail := s.q.floatRows(name); tail > 0 {
+			// The group tokens' rows: float activations, float16 weights
+			// (the tracer's linearFloatTail).
+			wf := wt
+			if !s.keepWeights {
+				wf = s.rounded(name+"/fp16", wt, halfRound)
+			}
+			s.floatTail(xt, y, wf, b, tail)
+		}
+		return y
 	}
 	r, ok := s.ranges[name]
 	if !ok {
@@ -79,6 +109,20 @@ func (s *Simulator) Linear(x, w, b infer.Value) infer.Value {
 	}
 	y := s.Eager.Linear(rangeRound(xt, r.In), wq, b).(*tensor.Tensor)
 	return rangeRound(y, r.Out)
+}
+
+// floatTail recomputes the last tail rows of each batch entry of y = x·wᵀ
+// + b in float with w.
+func (s *Simulator) floatTail(x, y, w *tensor.Tensor, b infer.Value, tail int) {
+	rows, cols := x.Rows()
+	out := w.Shape[0]
+	per := x.Shape[len(x.Shape)-2] // rows of one batch entry
+	for end := per; end <= rows; end += per {
+		xs := tensor.New(tail, cols)
+		copy(xs.Data, x.Data[(end-tail)*cols:end*cols])
+		ys := s.Eager.Linear(xs, w, b).(*tensor.Tensor)
+		copy(y.Data[(end-tail)*out:end*out], ys.Data)
+	}
 }
 
 // halfRound is t through float16 and back.

@@ -70,6 +70,10 @@ type tracer struct {
 	// low is the set of rewrites that spell ops the GPU accelerator
 	// refuses with ops it takes (lower.go).
 	low Lowering
+	// cuts are the SLICEs already emitted, by source tensor, axis and
+	// range: q, k and v of a block read one input, and under
+	// Quant.FloatGroupRows each would otherwise cut its rows again.
+	cuts map[[4]int]*value
 }
 
 var _ infer.Ops = (*tracer)(nil)
@@ -202,6 +206,9 @@ func (t *tracer) Linear(x, w, b infer.Value) infer.Value {
 	}
 	opts := &tflite.FullyConnectedOptions{KeepNumDims: true}
 	if t.prec == INT8 && wv.host != nil && t.quant.Int8(wv.name) {
+		if tail := t.quant.floatRows(wv.name); tail > 0 {
+			return t.linearFloatTail(xv, wv, b, tail)
+		}
 		if t.quant.Activations == PerToken {
 			return t.linearPerToken(xv, wv, b, shape)
 		}
@@ -241,6 +248,32 @@ func (t *tracer) linearPerToken(x, w *value, b infer.Value, shape []int) infer.V
 	}
 	return t.op(tflite.OpFullyConnected, &tflite.FullyConnectedOptions{KeepNumDims: true, AsymmetricQuantizeInputs: true},
 		tflite.Float32, shape, t.use(x), wIdx, bias)
+}
+
+// linearFloatTail runs the last tail rows of x (the group tokens, see
+// Quant.FloatGroupRows) through a float FULLY_CONNECTED with the weights
+// stored as float16 (DEQUANTIZE, folded at load like an fp16 export's),
+// and the other rows through the hybrid int8 one: SLICE, SLICE, two
+// FULLY_CONNECTED, CONCATENATION.
+func (t *tracer) linearFloatTail(x, w *value, b infer.Value, tail int) infer.Value {
+	n := x.shape[len(x.shape)-2]
+	// q, k and v read the same input: Slice emits each cut once.
+	head, rest := t.Slice(x, -2, 0, n-tail).(*value), t.Slice(x, -2, n-tail, n).(*value)
+	hs := append(append([]int(nil), head.shape[:len(head.shape)-1]...), w.shape[0])
+	y := t.linearPerToken(head, w, b, hs)
+	half := make([]byte, 2*len(w.host.Data))
+	for i, f := range w.host.Data {
+		binary.LittleEndian.PutUint16(half[2*i:], toHalf(f))
+	}
+	src := t.tensor(w.name+"/group_rows/fp16", tflite.Float16, w.shape, half, nil)
+	wf := t.op(tflite.OpDequantize, nil, tflite.Float32, w.shape, src)
+	bias := -1
+	if b != nil {
+		bias = t.use(b)
+	}
+	ts := append(append([]int(nil), rest.shape[:len(rest.shape)-1]...), w.shape[0])
+	yt := t.op(tflite.OpFullyConnected, &tflite.FullyConnectedOptions{KeepNumDims: true}, tflite.Float32, ts, rest.idx, wf.idx, bias)
+	return t.Concat(-2, y, yt)
 }
 
 // linearPerTensor emits QUANTIZE → int8 FULLY_CONNECTED → DEQUANTIZE: the
@@ -397,7 +430,10 @@ func (t *tracer) L2Normalize(x infer.Value) infer.Value {
 }
 
 func (t *tracer) GELU(x infer.Value) infer.Value {
-	return t.geluErf(x)
+	if t.low&LowerGELU != 0 {
+		return t.geluErf(x)
+	}
+	return t.op(tflite.OpGelu, &tflite.GeluOptions{}, tflite.Float32, x.Dims(), t.use(x))
 }
 
 // QuickGELU is x·σ(1.702x): MUL, LOGISTIC, MUL.
@@ -449,10 +485,20 @@ func (t *tracer) Slice(x infer.Value, axis, start, end int) infer.Value {
 	if xv := x.(*value); xv.host != nil && t.low&LowerConstSlice != 0 {
 		return t.foldSlice(xv, axis, start, end)
 	}
+	src := t.use(x)
+	key := [4]int{src, axis, start, end}
+	if v, ok := t.cuts[key]; ok {
+		return v
+	}
 	begin := make([]int, len(d))
 	size := append([]int(nil), d...)
 	begin[axis], size[axis] = start, end-start
-	return t.op(tflite.OpSlice, nil, tflite.Float32, size, t.use(x), t.constI32(begin...), t.constI32(size...))
+	v := t.op(tflite.OpSlice, nil, tflite.Float32, size, src, t.constI32(begin...), t.constI32(size...))
+	if t.cuts == nil {
+		t.cuts = map[[4]int]*value{}
+	}
+	t.cuts[key] = v
+	return v
 }
 
 // Embed is GATHER on the token table (float16 behind DEQUANTIZE where big

@@ -15,6 +15,17 @@ group embeddings, image embedding and the chained soft assignment map.
            within FP32_MIN_COSINE of it fails).
   time     times one runtime (pytorch or onnxruntime) at each of --threads,
            printing one JSON line per row (its frame times in ms).
+  gemm     times onnxruntime's fp32 MatMul and its dynamically quantized int8
+           twin alone on the image encoder's Linear shapes ([M, K] x [K, N],
+           default the 224 px stage-0 block's), one thread, and prints the
+           arithmetic rate of each: the kernel-level number to set beside
+           `groupvit inspect --profile image` (XNNPACK's rate on the same
+           shapes in our int8 file).
+  profile  runs onnxruntime's fp32 or int8 encoder (from prepare's --work)
+           with its profiler at one thread and prints the sum of every
+           node's best time over --runs, by op type: a quiet-machine
+           estimate that load on a shared machine barely moves, the
+           counterpart of `groupvit inspect --profile image`.
 
 The bench runs `time` once per runtime in every round, interleaved with its
 own variants, so load drift on a shared machine hits every row alike.
@@ -161,6 +172,67 @@ def time_onnxruntime(args, threads):
             del sess
 
 
+def gemm(args):
+    """fp32 and int8 (dynamic) MatMul alone, per shape: best-of-runs GOP/s."""
+    import onnx
+    import onnxruntime as ort
+    from onnx import TensorProto, helper, numpy_helper
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+    os.makedirs(args.work, exist_ok=True)
+    rng = np.random.default_rng(PIXEL_SEED)
+    for spec in args.shapes.split(","):
+        m, k, n = (int(v) for v in spec.split("x"))
+        fp32 = os.path.join(args.work, f"matmul-{m}x{k}x{n}.onnx")
+        int8 = fp32.replace(".onnx", "-int8.onnx")
+        w = numpy_helper.from_array((rng.standard_normal((k, n)) * 0.05).astype(np.float32), "w")
+        graph = helper.make_graph([helper.make_node("MatMul", ["x", "w"], ["y"])], "matmul",
+                                  [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, m, k])],
+                                  [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, m, n])], [w])
+        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)])
+        model.ir_version = 8
+        onnx.save(model, fp32)
+        # what prepare does to the whole encoder
+        quantize_dynamic(fp32, int8, per_channel=True, weight_type=QuantType.QInt8, op_types_to_quantize=["MatMul"])
+        x = rng.standard_normal((1, m, k), dtype=np.float32)
+        for prec, path in (("fp32", fp32), ("int8", int8)):
+            sess = ort_session(path, 1)
+            best = min(timed(lambda: sess.run(None, {"x": x}), args.runs, args.warmup))
+            print(json.dumps({"runtime": f"onnxruntime {ort.__version__}", "precision": prec, "shape": spec,
+                              "threads": 1, "best_ms": best, "gops": round(2 * m * k * n / best / 1e6, 1)}), flush=True)
+
+
+def profile(args):
+    """Per-node best kernel times of one onnxruntime encoder, summed by op type."""
+    import onnxruntime as ort
+    so = ort.SessionOptions()
+    so.intra_op_num_threads = 1
+    so.inter_op_num_threads = 1
+    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    so.enable_profiling = True
+    so.profile_file_prefix = os.path.join(args.work, "ort-profile")
+    sess = ort.InferenceSession(os.path.join(args.work, f"image-{args.precision}.onnx"), so, providers=["CPUExecutionProvider"])
+    x = pixels(args.size)
+    for _ in range(args.runs):
+        sess.run(None, {"pixel_values": x})
+    trace = sess.end_profiling()
+    with open(trace) as f:
+        events = json.load(f)
+    os.remove(trace)
+    best, kind = {}, {}
+    for e in events:
+        if e.get("cat") == "Node" and e["name"].endswith("_kernel_time"):
+            best[e["name"]] = min(best.get(e["name"], float("inf")), e["dur"])
+            kind[e["name"]] = e["args"]["op_name"]
+    by = {}
+    for name, us in best.items():
+        by[kind[name]] = by.get(kind[name], 0) + us / 1000
+    total = sum(by.values())
+    print(f"onnxruntime {ort.__version__} {args.precision}, 1 thread: {len(best)} nodes, their best times over "
+          f"{args.runs} runs sum to {total:.2f} ms")
+    for k, ms in sorted(by.items(), key=lambda kv: -kv[1]):
+        print(f"  {k:28s} {ms:8.2f} ms  {100 * ms / total:5.1f} %")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -176,9 +248,24 @@ def main():
     t.add_argument("--threads", default="1,2", help="comma-separated thread counts")
     t.add_argument("--runs", type=int, default=5)
     t.add_argument("--warmup", type=int, default=1)
+    g = sub.add_parser("gemm", help="time onnxruntime's fp32 and int8 MatMul alone on the encoder's shapes")
+    g.add_argument("--work", required=True, help="folder for the one-MatMul .onnx files")
+    g.add_argument("--shapes", default="260x384x384,260x384x1536,260x1536x384",
+                   help="comma-separated MxKxN (default: a 224 px stage-0 block's q/k/v/out, fc1, fc2)")
+    g.add_argument("--runs", type=int, default=30)
+    g.add_argument("--warmup", type=int, default=3)
+    pr = sub.add_parser("profile", help="onnxruntime's per-node best times at one thread, by op type")
+    pr.add_argument("--work", required=True, help="the folder prepare wrote")
+    pr.add_argument("--size", type=int, required=True, help="input size in pixels")
+    pr.add_argument("--precision", choices=["fp32", "int8"], default="int8")
+    pr.add_argument("--runs", type=int, default=20)
     args = ap.parse_args()
     if args.cmd == "prepare":
         return prepare(args)
+    if args.cmd == "gemm":
+        return gemm(args)
+    if args.cmd == "profile":
+        return profile(args)
     threads = [int(s) for s in args.threads.split(",")]
     if args.runtime == "pytorch" and not (args.model and args.size):
         ap.error("--runtime pytorch needs --model and --size")

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 	"text/tabwriter"
 )
 
@@ -44,7 +45,35 @@ func (r *Report) WriteText(w io.Writer) error {
 	if t.Groups > 0 {
 		pct = 100 * float64(t.SamePicks) / float64(t.Groups)
 	}
-	_, err := fmt.Fprintf(w, "text encoder: %d labels, worst embedding cosine %.6f; same label for %d of %d groups (%.2f%%)\n",
+	fmt.Fprintf(w, "text encoder: %d labels, worst embedding cosine %.7f; same label for %d of %d groups (%.2f%%)",
 		t.Labels, t.Cosine.Min, t.SamePicks, t.Groups, pct)
-	return err
+	if t.SamePicks < t.Groups {
+		fmt.Fprintf(w, "; the others were within %.2g of a tie", t.FlipMarginMax)
+	}
+	fmt.Fprintln(w)
+	if c := t.Check; c != nil && c.Reason != "" {
+		fmt.Fprintf(w, "  text encoder kept float32: %s\n", c.Reason)
+	} else if c != nil {
+		verdict := "kept in int8"
+		if !c.Int8 {
+			verdict = "kept float32"
+		}
+		fmt.Fprintf(w, "  int8 text check (%d built-in prompts): worst cosine %.7f against the bar %g: %s\n", c.Prompts, c.Cosine, c.MinCosine, verdict)
+	}
+	if len(r.Attribution) > 0 {
+		fmt.Fprintf(w, "\nwhere the error comes from (each row: only what it names rounded, against float32; text float32):\n")
+		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(tw, "variant\tassignments flipped\tworst group cosine\tmean group cosine\tlabel map equal\t")
+		for _, a := range r.Attribution {
+			var flips []string
+			for s, f := range a.Flips {
+				flips = append(flips, fmt.Sprintf("%d/%d", f, a.Tokens[s]))
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%.6f\t%.6f\t%.3f%%\t\n", a.Name, strings.Join(flips, ", "), a.GroupCosine.Min, a.GroupCosine.Mean, 100*a.Agreement)
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
+	return nil
 }

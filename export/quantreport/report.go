@@ -31,11 +31,38 @@ type Input struct {
 	Labels  []string
 	TextIDs [][]int32
 	Quant   export.Quant
-	Ranges  export.Ranges // per-tensor schemes only
-	Match   labels.MatchOptions
-	Workers tensor.Workers
-	// Progress, if set, is called after each image.
+	// TextCheck, if set, is how export.CheckText chose Quant's text group.
+	TextCheck *export.TextChoice
+	Ranges    export.Ranges // per-tensor schemes only
+	Match     labels.MatchOptions
+	Workers   tensor.Workers
+	// Progress, if set, is called after each image (and each variant's
+	// image).
 	Progress func(done, total int)
+	// Variants are other int8 schemes (or parts of Quant) measured on the
+	// same images against the same float32 runs: where the error that
+	// flips the assignments comes from (see Attribution).
+	Variants []Variant
+}
+
+// Variant is one scheme of an attribution: Quant as the Simulator computes
+// it, rounding only the weights or only the activations if one of
+// WeightsOnly and ActivationsOnly is set.
+type Variant struct {
+	Name                         string
+	Quant                        export.Quant
+	WeightsOnly, ActivationsOnly bool
+}
+
+// VariantResult is what one Variant changes against float32.
+type VariantResult struct {
+	Name   string `json:"name"`
+	Scheme string `json:"scheme"`
+	// Flips counts flipped hard assignments per grouping stage, of Tokens.
+	Flips       []int   `json:"flips"`
+	Tokens      []int   `json:"tokens"`
+	GroupCosine Stat    `json:"group_embedding_cosine"`
+	Agreement   float64 `json:"label_map_agreement"`
 }
 
 // Stat is the worst and the mean of a measure over rows and frames.
@@ -112,6 +139,12 @@ type Text struct {
 	// with int8 label embeddings as with float32 ones.
 	Groups    int `json:"groups"`
 	SamePicks int `json:"same_picks"`
+	// FlipMarginMax is the largest float32 margin (best label's score
+	// minus the second's) among the groups named differently: how far
+	// from a tie the int8 text encoder moved a decision.
+	FlipMarginMax float64 `json:"flip_margin_max"`
+	// Check is how the text group was kept or dropped (export.CheckText).
+	Check *export.TextChoice `json:"check,omitempty"`
 }
 
 // Report is the outcome.
@@ -125,6 +158,8 @@ type Report struct {
 	ImageCosine Stat         `json:"image_embedding_cosine"`
 	Decisions   Decisions    `json:"decisions"`
 	Text        Text         `json:"text"`
+	// Attribution has Input.Variants' results, in their order.
+	Attribution []VariantResult `json:"attribution,omitempty"`
 }
 
 // run is one forward pass with its observed tensors.
@@ -161,7 +196,7 @@ func Run(in Input) (*Report, error) {
 		return nil, fmt.Errorf("quantization report: %d labels with %d prompts", len(in.Labels), len(in.TextIDs))
 	}
 	m := in.Model
-	sim, err := export.NewSimulator(in.Quant, in.Ranges, in.Workers)
+	sim, err := export.NewSimulator(in.Quant.ForVision(m.Arch.Vision.GroupTokens), in.Ranges, in.Workers)
 	if err != nil {
 		return nil, fmt.Errorf("quantization report: %w", err)
 	}
@@ -203,9 +238,12 @@ func Run(in Input) (*Report, error) {
 	}
 	d := m.Arch.ProjDim
 	rep.Text.Labels = len(in.Labels)
+	rep.Text.Check = in.TextCheck
 	rep.Text.Cosine = stat(cosines(textF.Data, textQ.Data, d))
 
 	var order []string
+	var refs []*run
+	var refMaps []*labels.Match
 	var groupCos, imageCos []float64
 	var flipMargins []float64
 	assign := map[int]*Assignment{}
@@ -218,6 +256,9 @@ func Run(in Input) (*Report, error) {
 		q := observe(sim, m, patches, pos)
 		if i == 0 {
 			order = f.order
+		}
+		if len(in.Variants) > 0 {
+			refs = append(refs, f)
 		}
 		for _, name := range f.order {
 			compare(blocks, name, f.obs[name], q.obs[name])
@@ -240,6 +281,9 @@ func Run(in Input) (*Report, error) {
 		if err != nil {
 			return nil, err
 		}
+		if len(in.Variants) > 0 {
+			refMaps = append(refMaps, mf)
+		}
 		mq, err := decode(q.out, textQ, m, gh, gw, in)
 		if err != nil {
 			return nil, err
@@ -250,8 +294,11 @@ func Run(in Input) (*Report, error) {
 		for g := 0; g < len(gf.Data)/d; g++ {
 			e := gf.Data[g*d : (g+1)*d]
 			rep.Text.Groups++
-			if bestLabel(e, textF.Data, d) == bestLabel(e, textQ.Data, d) {
+			best, margin := bestLabel(e, textF.Data, d)
+			if q, _ := bestLabel(e, textQ.Data, d); q == best {
 				rep.Text.SamePicks++
+			} else {
+				rep.Text.FlipMarginMax = math.Max(rep.Text.FlipMarginMax, margin)
 			}
 		}
 		if in.Progress != nil {
@@ -272,6 +319,13 @@ func Run(in Input) (*Report, error) {
 	}
 	for s := 0; s < len(assign); s++ {
 		rep.Assign = append(rep.Assign, *assign[s])
+	}
+	for _, v := range in.Variants {
+		r, err := attribute(in, v, refs, refMaps, textF, pos, gh, gw)
+		if err != nil {
+			return nil, err
+		}
+		rep.Attribution = append(rep.Attribution, *r)
 	}
 	rep.GroupCosine = stat(groupCos)
 	rep.ImageCosine = stat(imageCos)
@@ -443,16 +497,73 @@ func compareMaps(d *Decisions, f, q *labels.Match) []float64 {
 	return flips
 }
 
-func bestLabel(e, text []float32, d int) int {
-	best, arg := float32(math.Inf(-1)), 0
+// bestLabel is the label whose embedding is most similar to e, and its
+// margin over the runner-up.
+func bestLabel(e, text []float32, d int) (int, float64) {
+	best, second, arg := float32(math.Inf(-1)), float32(math.Inf(-1)), 0
 	for l := 0; l*d < len(text); l++ {
 		var s float32
 		for i, v := range e {
 			s += v * text[l*d+i]
 		}
 		if s > best {
-			best, arg = s, l
+			best, second, arg = s, best, l
+		} else if s > second {
+			second = s
 		}
 	}
-	return arg
+	return arg, float64(best - second)
+}
+
+// attribute runs one variant on every image and compares it with the
+// float32 runs refs (and their label maps, named with the float32 text
+// embeddings text, so that only the image side differs).
+func attribute(in Input, v Variant, refs []*run, refMaps []*labels.Match, text, pos *tensor.Tensor, gh, gw int) (*VariantResult, error) {
+	m := in.Model
+	sim, err := export.NewSimulator(v.Quant.ForVision(m.Arch.Vision.GroupTokens), in.Ranges, in.Workers)
+	if err != nil {
+		return nil, fmt.Errorf("quantization report: variant %s: %w", v.Name, err)
+	}
+	sim.Isolate(!v.ActivationsOnly, !v.WeightsOnly)
+	res := &VariantResult{Name: v.Name, Scheme: v.Quant.String()}
+	switch {
+	case v.WeightsOnly:
+		res.Scheme += "; weights only"
+	case v.ActivationsOnly:
+		res.Scheme += "; activations only"
+	}
+	assign := map[int]*Assignment{}
+	var cos []float64
+	var d Decisions
+	for i, img := range in.Images {
+		patches, err := infer.Patchify(infer.Pixels(img, in.Size, in.Size, infer.ImageNet), m.Arch.Vision.PatchSize)
+		if err != nil {
+			return nil, fmt.Errorf("quantization report: image %d: %w", i, err)
+		}
+		q := observe(sim, m, patches, pos)
+		f := refs[i]
+		for s := 0; f.obs[fmt.Sprintf("soft_attn_%d", s)] != nil; s++ {
+			if assign[s] == nil {
+				assign[s] = &Assignment{Stage: s}
+			}
+			name := fmt.Sprintf("soft_attn_%d", s)
+			countAssign(assign[s], f.obs[name], q.obs[name])
+		}
+		cos = append(cos, cosines(f.out.GroupEmbeds.(*tensor.Tensor).Data, q.out.GroupEmbeds.(*tensor.Tensor).Data, m.Arch.ProjDim)...)
+		mq, err := decode(q.out, text, m, gh, gw, in)
+		if err != nil {
+			return nil, err
+		}
+		compareMaps(&d, refMaps[i], mq)
+		if in.Progress != nil {
+			in.Progress(i+1, len(in.Images))
+		}
+	}
+	for s := 0; s < len(assign); s++ {
+		res.Flips = append(res.Flips, assign[s].Flips)
+		res.Tokens = append(res.Tokens, assign[s].Tokens)
+	}
+	res.GroupCosine = stat(cos)
+	res.Agreement = d.Agreement()
+	return res, nil
 }

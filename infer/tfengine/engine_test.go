@@ -340,14 +340,7 @@ type defaultSetup struct {
 
 func loadDefault(t *testing.T) defaultSetup {
 	t.Helper()
-	ck, vocab, merges, err := models.LoadDefault()
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := infer.ModelFromWeights(ck.Config, ck.Weights)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, ck, vocab, merges := fixture.Default(t)
 	tok, err := labels.NewTokenizer(vocab, merges)
 	if err != nil {
 		t.Fatal(err)
@@ -428,11 +421,11 @@ func TestSimulatorMatchesRuntime(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sim, err := export.NewSimulator(export.DefaultQuant(), nil, 1)
+	m := f.src.Model
+	sim, err := export.NewSimulator(export.DefaultQuant().ForVision(m.Arch.Vision.GroupTokens), nil, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := f.src.Model
 	patches, err := infer.Patchify(f.pixels, m.Arch.Vision.PatchSize)
 	if err != nil {
 		t.Fatal(err)

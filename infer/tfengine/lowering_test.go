@@ -11,29 +11,33 @@ import (
 )
 
 // TestLoweringKeepsOutputs runs each precision's export with and without the
-// rewrites for the GPU (export.Lowering) on the real runtime: the fixture's
+// rewrites for the GPU (export.Lowering) on the real runtimes (LiteRT's
+// XNNPACK runs the GELU builtin int8 files keep, TFLite 2.17 its own kernel): the fixture's
 // image and text outputs stay within float rounding of the unlowered
 // graph's (for fp16 within the int8 token pair's error, which is smaller
 // than the float16 table's), and the label map does not move. The fixture's
 // own tolerances are TestRealRuntimeMatchesOfficial's, on the lowered files.
 func TestLoweringKeepsOutputs(t *testing.T) {
-	needRuntime(t, "tflite")
 	f := loadFixture(t)
 	ctx := context.Background()
 	want := fixture.NPY(t, "text_embeds")
 	for _, c := range []struct {
-		p   export.Precision
-		tol float64 // largest output difference, lowered vs not
+		p       export.Precision
+		runtime string
+		accel   string
+		tol     float64 // largest output difference, lowered vs not
 	}{
-		{export.FP32, 1e-5},
-		{export.FP16, 1e-3},
-		{export.INT8, 1e-5},
+		{export.FP32, "tflite", "xnnpack", 1e-5},
+		{export.FP16, "tflite", "xnnpack", 1e-3},
+		{export.INT8, "tflite", "xnnpack", 1e-5},
+		{export.FP32, "litert", "cpu", 1e-5},
 	} {
-		t.Run(string(c.p), func(t *testing.T) {
+		t.Run(string(c.p)+"/"+c.runtime, func(t *testing.T) {
+			needRuntime(t, c.runtime)
 			unlowered := *f
 			unlowered.skip = export.LowerAll
 			unlowered.files = nil // its own exports, not the lowered ones f cached
-			low, raw := f.open(t, c.p, "tflite", "xnnpack", 1), unlowered.open(t, c.p, "tflite", "xnnpack", 1)
+			low, raw := f.open(t, c.p, c.runtime, c.accel, 1), unlowered.open(t, c.p, c.runtime, c.accel, 1)
 			encode := func(e *Engine) (*infer.ImageResult, *tensor.Tensor) {
 				img, err := e.EncodeImage(ctx, f.pixels)
 				if err != nil {
