@@ -160,3 +160,22 @@ def test_known_words_cover_every_caption(scenes):
             if w not in known and w not in function:
                 missing[w] += 1
     assert not missing, f"caption words outside KNOWN_WORDS: {missing.most_common(20)}"
+
+
+def test_eval_set_of_the_wide_world(tmp_path, monkeypatch):
+    """make_eval_set.py --world wide writes wideworld's scenes and class maps
+    (the fifth run's validation and own test sets), named as such in index.json."""
+    import json
+    import sys
+    from PIL import Image
+    import make_eval_set
+    monkeypatch.setattr(sys, "argv", ["make_eval_set.py", "--world", "wide", "--out", str(tmp_path), "--n", "2",
+                                      "--seed", "3"])
+    make_eval_set.main()
+    index = json.loads((tmp_path / "index.json").read_text())
+    assert index["world"] == "wide" and index["seed"] == 3 and len(index["items"]) == 2
+    for k, item in enumerate(index["items"]):
+        img, text, classes = W.scene(3, k, with_mask=True)
+        assert np.array_equal(np.asarray(Image.open(tmp_path / item["image"])), img)
+        assert np.array_equal(np.asarray(Image.open(tmp_path / item["mask"])), classes)
+        assert item["caption"] == text
