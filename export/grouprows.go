@@ -13,7 +13,7 @@ import (
 // the decisions of many image tokens, while an error in an image token's
 // row moves only its own. On the embedded model's 500 test scenes (make
 // quant-report-evalset) int8 on every row flipped 282 of 32000 stage-0
-// assignments and kept 99.40 % of the label map; float group-token rows
+// assignments and kept 99.37 % of the label map; float group-token rows
 // (16 of 80) flip 63 and keep 99.70 %. The rows are a fifth to a quarter
 // of a grouping stage's blocks; on LiteRT's XNNPACK here their float
 // matrix products run at 92 G MAC/s against int8's 109 (groupvit inspect
