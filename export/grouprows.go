@@ -16,7 +16,7 @@ import (
 // assignments and kept 99.37 % of the label map; float group-token rows
 // (16 of 80) flip 63 and keep 99.70 %. The rows are a fifth to a quarter
 // of a grouping stage's blocks; on LiteRT's XNNPACK here their float
-// matrix products run at ~93 G MAC/s against int8's ~110 (groupvit inspect
+// matrix products run at ~93 G op/s against int8's ~110 (groupvit inspect
 // --profile), and the full-size image encoder's best run goes from 85.4 to
 // 92.1 ms at 1 thread, SLICE and CONCATENATION included (README, "Where
 // int8's time goes").
