@@ -13,12 +13,13 @@ import (
 // the decisions of many image tokens, while an error in an image token's
 // row moves only its own. On the embedded model's 500 test scenes (make
 // quant-report-evalset) int8 on every row flipped 282 of 32000 stage-0
-// assignments and kept 99.40 % of the label map; float group-token rows
+// assignments and kept 99.37 % of the label map; float group-token rows
 // (16 of 80) flip 63 and keep 99.70 %. The rows are a fifth to a quarter
 // of a grouping stage's blocks; on LiteRT's XNNPACK here their float
-// matrix products run at 92 G MAC/s against int8's 109 (groupvit inspect
-// --profile), about 5 % of the int8 graph's op time, SLICE and
-// CONCATENATION included.
+// matrix products run at ~93 G op/s against int8's ~110 (groupvit inspect
+// --profile), and the full-size image encoder's best run goes from 85.4 to
+// 92.1 ms at 1 thread, SLICE and CONCATENATION included (README, "Where
+// int8's time goes").
 
 // ForVision records how many group tokens each stage's blocks carry
 // (infer.VisionArch.GroupTokens), which FloatGroupRows needs to find their
