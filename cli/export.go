@@ -50,6 +50,7 @@ func exportCmd(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	q = q.KeepingFloat(src.Config.Int8KeepFloat) // the model's own sensitive layers (config.json)
 	if prec == export.INT8 {
 		if q, _, err = qf.checkText(e.stderr, src, q, 0); err != nil {
 			return err

@@ -51,6 +51,7 @@ func quantReportCmd(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	q = q.KeepingFloat(src.Config.Int8KeepFloat) // what an export of this model would keep float
 	m := src.Model
 	if *size == 0 {
 		*size = m.Arch.Vision.ImageSize

@@ -115,7 +115,7 @@ func Build(src Source, opt Options) (mod *tflite.Model, err error) {
 	if q.Activations == "" {
 		q = DefaultQuant()
 	}
-	q = q.ForVision(v.GroupTokens)
+	q = q.ForVision(v.GroupTokens).KeepingFloat(src.Config.Int8KeepFloat)
 	if opt.Precision == INT8 && q.NeedsRanges() && len(opt.Ranges) == 0 {
 		return nil, fmt.Errorf("export: int8 with %s activations needs calibrated activation ranges", q.Activations)
 	}

@@ -211,6 +211,20 @@ func groupOf(name string) LayerGroup {
 	return ""
 }
 
+// KeepingFloat returns q with names added to KeepFloat (each once): how a
+// model's own sensitive layers (models.Config.Int8KeepFloat) join the
+// scheme the user chose.
+func (q Quant) KeepingFloat(names []string) Quant {
+	keep := slices.Clone(q.KeepFloat)
+	for _, n := range names {
+		if !slices.Contains(keep, n) {
+			keep = append(keep, n)
+		}
+	}
+	q.KeepFloat = keep
+	return q
+}
+
 // Int8 says whether the Linear layer with weight name runs in int8.
 func (q Quant) Int8(name string) bool {
 	g := groupOf(name)

@@ -3,6 +3,7 @@ package export
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -117,5 +118,20 @@ func TestFakeQuantGrid(t *testing.T) {
 		if got := fakeQuant(v, scale, zp); math.Abs(float64(got-v)) > float64(scale)/2+1e-6 {
 			t.Errorf("%g -> %g (step %g)", v, got, scale)
 		}
+	}
+}
+
+func TestKeepingFloatAddsEachNameOnce(t *testing.T) {
+	q := Quant{Layers: []LayerGroup{GroupBlocks}, KeepFloat: []string{"mlp.fc2"}}
+	got := q.KeepingFloat([]string{"stages.0.layers.0.", "mlp.fc2"})
+	if want := []string{"mlp.fc2", "stages.0.layers.0."}; !slices.Equal(got.KeepFloat, want) {
+		t.Errorf("KeepFloat = %q, want %q", got.KeepFloat, want)
+	}
+	if len(q.KeepFloat) != 1 {
+		t.Errorf("the receiver changed: %q", q.KeepFloat)
+	}
+	name := "vision_model.encoder.stages.0.layers.0.mlp.fc1.weight"
+	if !q.Int8(name) || got.Int8(name) {
+		t.Errorf("Int8(%s): %v before, %v after keeping stages.0.layers.0. float; want true, false", name, q.Int8(name), got.Int8(name))
 	}
 }

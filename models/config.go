@@ -38,6 +38,12 @@ type Config struct {
 	// frame again with only that group visible (segment.Options.CropNames);
 	// commands do so where --crop-names is not given. Our own key too.
 	CropNames bool `json:"groupvit_edge_crop_names,omitempty"`
+	// Int8KeepFloat names Linear layers (substrings of their weight names,
+	// as --int8-keep-float takes them) that an int8 export of this model
+	// keeps in float, on top of the scheme's own choice: the layers whose
+	// rounding flipped the model's decisions on its validation scenes
+	// (the embedded default's first stage). Our own key too.
+	Int8KeepFloat []string `json:"groupvit_edge_int8_keep_float,omitempty"`
 	// KnownWords, when set, are the content words of the captions the model
 	// was trained on: a model trained on a small world (the embedded
 	// default knows coloured shapes) has never seen any other word, and
@@ -381,6 +387,11 @@ func (c Config) Validate() error {
 	if !(c.Refine >= 0) || math.IsInf(c.Refine, 0) {
 		bad("groupvit_edge_refine must be a finite radius of at least 0, got %v", c.Refine)
 	}
+	for _, name := range c.Int8KeepFloat {
+		if name == "" {
+			bad("groupvit_edge_int8_keep_float has an empty name, which would keep every layer float")
+		}
+	}
 
 	t := c.Text
 	positive("text_config.vocab_size", t.VocabSize)
@@ -510,6 +521,7 @@ func (c Config) EncodeJSON() ([]byte, error) {
 		Refine                    float64   `json:"groupvit_edge_refine,omitempty"`
 		CropNames                 bool      `json:"groupvit_edge_crop_names,omitempty"`
 		KnownWords                []string  `json:"groupvit_edge_known_words,omitempty"`
+		Int8KeepFloat             []string  `json:"groupvit_edge_int8_keep_float,omitempty"`
 	}{
 		Architectures:             []string{"GroupViTModel"},
 		ModelType:                 "groupvit",
@@ -525,6 +537,7 @@ func (c Config) EncodeJSON() ([]byte, error) {
 		Refine:                    c.Refine,
 		CropNames:                 c.CropNames,
 		KnownWords:                c.KnownWords,
+		Int8KeepFloat:             c.Int8KeepFloat,
 	}
 	return encodeIndented(out)
 }

@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -200,5 +201,27 @@ func TestEncodeJSONIsHFConfig(t *testing.T) {
 	bad.Vision.Depths = nil
 	if _, err := bad.EncodeJSON(); err == nil {
 		t.Error("EncodeJSON accepted an invalid config")
+	}
+}
+
+func TestInt8KeepFloatTravelsAndRefusesEmptyNames(t *testing.T) {
+	c, err := ParseConfig([]byte(`{"groupvit_edge_int8_keep_float": ["stages.0.layers.0.", "stages.0.layers.1."]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"stages.0.layers.0.", "stages.0.layers.1."}
+	if !slices.Equal(c.Int8KeepFloat, want) {
+		t.Fatalf("groupvit_edge_int8_keep_float: got %q, want %q", c.Int8KeepFloat, want)
+	}
+	b, err := c.EncodeJSON() // what an export stores in the .tflite
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back, err := ParseConfig(b); err != nil || !slices.Equal(back.Int8KeepFloat, want) {
+		t.Errorf("round trip: %q, %v\n%s", back.Int8KeepFloat, err, b)
+	}
+	c.Int8KeepFloat = []string{"stages.0.", ""}
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "groupvit_edge_int8_keep_float") {
+		t.Errorf("an empty name (every layer float): err = %v, want one naming groupvit_edge_int8_keep_float", err)
 	}
 }

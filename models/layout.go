@@ -126,5 +126,8 @@ func (c Config) EncodeJSON2022() ([]byte, error) {
 	if c.CropNames {
 		out["groupvit_edge_crop_names"] = true
 	}
+	if len(c.Int8KeepFloat) > 0 {
+		out["groupvit_edge_int8_keep_float"] = c.Int8KeepFloat
+	}
 	return encodeIndented(out) // map keys come out sorted, as transformers sorts them
 }
