@@ -18,11 +18,9 @@ import os
 
 from PIL import Image
 
-import wideworld
 import world
 from eval import EVAL_SEED
-
-WORLDS = {"shapes": world.scene, "wide": wideworld.scene}
+from wideworld import WORLDS
 
 
 def main():

@@ -94,8 +94,8 @@ from model import GroupViT, make_config, read_safetensors, save_hf
 from text import Tokenizer, learn_bpe, nouns, prompt, write_tokenizer_files
 
 TRAIN_SEED = 0
-# the scene generators --world chooses from: world.py's (the shipped model's) or the wider one (issue 20)
-WORLDS = {"shapes": world.scene, "wide": wideworld.scene}
+# the scene generators --world chooses from
+WORLDS = wideworld.WORLDS
 # the words each world's captions use, written into the exported config.json
 KNOWN_WORDS = {"shapes": world.KNOWN_WORDS, "wide": wideworld.KNOWN_WORDS}
 
@@ -294,6 +294,16 @@ def distinctness(sim, pos, occupied, scale):
     return mean_over_noun_pairs(torch.einsum("bug,bvg->buv", q, q), pos)
 
 
+def chained(maps):
+    """Assignment maps of the grouping stages ([B, G_s, G_(s-1)], the first
+    [B, G_0, N]) chained into [B, G_last, N]: which output group each image
+    token reaches, as the decode follows them."""
+    out = maps[0]
+    for m in maps[1:]:
+        out = m @ out
+    return out
+
+
 def claimed_overlap(sim, pos, occupied, scale, hards):
     """How much two nouns of one caption claim the same patches: each noun
     picks groups by a softmax over the image's occupied groups (as in
@@ -306,10 +316,7 @@ def claimed_overlap(sim, pos, occupied, scale, hards):
     cosine of 1. sim [B, G, U], pos [B, U], occupied [B, G], hards as
     occupied_groups -> scalar."""
     q = group_choice(sim, occupied, scale)
-    member = hards[0]  # [B, G_0, N]
-    for h in hards[1:]:
-        member = h @ member  # [B, G_s, N]
-    claim = F.normalize(q @ member, dim=-1)  # [B, U, N]
+    claim = F.normalize(q @ chained(hards), dim=-1)  # [B, U, N]
     return mean_over_noun_pairs(claim @ claim.transpose(1, 2), pos)
 
 
@@ -390,9 +397,7 @@ def pixel_labels(image, groups, softs, prompts, fractions, pos, scale):
     multi-label cross-entropy over the six prompts).
     image [B, P], groups [B, G, P], softs as losses', prompts [6, P] in
     world.SHAPES order, fractions [B, 7, g, g], pos [B, 6] -> scalar."""
-    chain = softs[0]  # [B, G_0, N]
-    for s in softs[1:]:
-        chain = s @ chain  # [B, G_s, N]
+    chain = chained(softs)
     B, G, N = chain.shape
     side = math.isqrt(N)
     grid = fractions.shape[-1]

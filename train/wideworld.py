@@ -31,6 +31,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from world import MEAN, SHAPES, SIZE, STD, to_pixels  # noqa: F401  (the same six words, frame and pixels)
+from world import scene as world_scene
 
 SS = 2  # supersampling factor of the shape masks
 BACKGROUNDS = ["plain", "gradient", "stripes", "checkers", "noise", "texture", "blobs"]
@@ -430,3 +431,8 @@ def caption(objects, bg, rng, img=None):
     return template.format(l=listed, b=bg_phrase, be="are" if many or len(groups[0]) > 1 else "is",
                            n=NUMBERS[len(objects)] if len(objects) > 1 else "one",
                            shapes="shapes" if len(objects) > 1 else "shape")
+
+
+# The scene generators by name, as train.py --world and make_eval_set.py
+# --world choose them: world.py's (the third run's) or this one (the fifth's).
+WORLDS = {"shapes": world_scene, "wide": scene}
