@@ -17,7 +17,7 @@ edges by a guided filter of R patch widths (`groupvit eval --refine R`), and
 are named by their crops too (`groupvit eval --crop-names`), stored as
 "groupvit_edge_crop_names". So the model's users get the decode it was
 calibrated for. With --try-decodes the decode itself is chosen the same way:
-every combination of refinement (0 or R) and crop naming (off, or on when
+every combination of refinement (0, or each radius of --refine R1,R2,...) and crop naming (off, or on when
 --crop-names is given) is scored over the thresholds, and the best pair of
 decode and threshold is kept; a tie goes to the simpler decode. The fifth run's
 model, trained with pixel labels, needs fewer decode steps than the third's.
@@ -54,11 +54,13 @@ def best_threshold(score, thresholds=THRESHOLDS):
     return max(scores, key=lambda t: (scores[t], t)), scores
 
 
-def best_decode(binary, model, data, refine, crop_names, thresholds):
+def best_decode(binary, model, data, refines, crop_names, thresholds):
     """-> ((refine, crop_names, threshold), {(refine, crop_names): {threshold: mIoU}})
-    over the decodes --try-decodes compares, simplest first, so that a tie
-    keeps the simpler one."""
-    decodes = [(r, c) for c in ([False, True] if crop_names else [False]) for r in sorted({0.0, refine})]
+    over the decodes --try-decodes compares: no refinement and each radius in
+    refines, each without crop naming and (crop_names) with it. They are
+    scored simplest first (smaller radii before larger), so that a tie keeps
+    the simpler one."""
+    decodes = [(r, c) for c in ([False, True] if crop_names else [False]) for r in sorted({0.0, *refines})]
     table, best, best_score = {}, None, -1.0
     for r, c in decodes:
         t, scores = best_threshold(score_with_binary(binary, model, data, r, c), thresholds)
@@ -96,8 +98,9 @@ def main():
     ap.add_argument("--data", required=True, help="validation scenes from make_eval_set.py --seed 3")
     ap.add_argument("--bin", default="bin/groupvit", help="the groupvit binary")
     ap.add_argument("--thresholds", default=",".join(str(t) for t in THRESHOLDS))
-    ap.add_argument("--refine", type=float, default=0.0,
-                    help="score with masks refined by a guided filter of this radius in patch widths (0: the official decode)")
+    ap.add_argument("--refine", default="0",
+                    help="score with masks refined by a guided filter of this radius in patch widths (0: the official "
+                    "decode); with --try-decodes a comma-separated list of radii to choose from")
     ap.add_argument("--crop-names", action="store_true",
                     help="score with each foreground group also named by its crop (one more encoder pass per group)")
     ap.add_argument("--try-decodes", action="store_true",
@@ -108,10 +111,17 @@ def main():
     thresholds = [float(t) for t in args.thresholds.split(",")]
     if any(not 0 <= t <= 1 for t in thresholds):
         ap.error(f"--thresholds {args.thresholds}: each must be in [0, 1]")
-    if not 0 <= args.refine <= 16:
-        ap.error(f"--refine {args.refine}: must be in [0, 16] patch widths")
+    try:
+        refines = [float(r) for r in args.refine.split(",")]
+    except ValueError:
+        ap.error(f"--refine {args.refine}: want a radius in patch widths, or a comma-separated list of them")
+    if any(not 0 <= r <= 16 for r in refines):
+        ap.error(f"--refine {args.refine}: each radius must be in [0, 16] patch widths")
+    if len(refines) > 1 and not args.try_decodes:
+        ap.error(f"--refine {args.refine}: several radii need --try-decodes, which chooses among them")
+    args.refine = refines[0]
     if args.try_decodes:
-        (args.refine, args.crop_names, best), table = best_decode(args.bin, args.model, args.data, args.refine,
+        (args.refine, args.crop_names, best), table = best_decode(args.bin, args.model, args.data, refines,
                                                                   args.crop_names, thresholds)
         for (r, c), scores in table.items():
             for t, s in scores.items():

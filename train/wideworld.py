@@ -183,8 +183,40 @@ def background(kind, rng):
 _CIRCLE = [(math.cos(t), math.sin(t)) for t in np.linspace(0, 2 * math.pi, 64, endpoint=False)]
 
 
-def _unit_polygon(shape, rng):
-    """-> list of (x, y) in [-1, 1]²: this object's variant of the shape."""
+def _fit_unit(pts):
+    """Scale and centre a polygon so that its bounding box spans [-1, 1] on its longer side."""
+    a = np.asarray(pts, dtype=np.float64)
+    a = a - (a.max(0) + a.min(0)) / 2
+    return [tuple(p) for p in a / np.abs(a).max()]
+
+
+def _heart(rng):
+    """One of two heart families with random proportions: the parametric curve
+    with its four cosine weights drawn (cleft depth, lobe roundness, tip) or two
+    round lobes joined by straight sides down to a tip of any sharpness. Another
+    program's hearts differ from any single formula; the model should know the
+    family, not one outline."""
+    if rng.random() < 0.5:
+        t = np.linspace(0, 2 * math.pi, 48, endpoint=False)
+        a, b, c, d = rng.uniform(11, 15), rng.uniform(3, 7), rng.uniform(0.5, 3), rng.uniform(0, 1.5)
+        return _fit_unit(list(zip(16 * np.sin(t) ** 3, -(a * np.cos(t) - b * np.cos(2 * t) - c * np.cos(3 * t)
+                                                          - d * np.cos(4 * t)))))
+    r = rng.uniform(0.42, 0.55)            # lobe radius (lobes centred at x = ±r, touching at the cleft)
+    sag = rng.uniform(0.0, 0.6)            # how far below the lobes' centres their arcs carry on (radians)
+    tip = rng.uniform(0.9, 1.7)            # the tip's depth below the lobes' centres
+    pts = []
+    for cx, a0, a1 in ((-r, math.pi - sag, 2 * math.pi), (r, math.pi, 2 * math.pi + sag)):
+        for a in np.linspace(a0, a1, 16):  # y grows downwards: angles pi..2pi run over the top
+            pts.append((cx + r * math.cos(a), r * math.sin(a)))
+    pts.append((0.0, tip))
+    return _fit_unit(pts)
+
+
+def _unit_polygon(shape, rng, varied=False):
+    """-> list of (x, y) in [-1, 1]²: this object's variant of the shape;
+    varied=True also varies the heart's outline (_heart)."""
+    if shape == "heart" and varied and rng.random() < 0.7:
+        return _heart(rng)
     if shape == "circle":
         return _CIRCLE
     if shape == "square":
@@ -278,10 +310,11 @@ def _shape_colour(rng, bg_mean, colours):
     return 255 - bg_mean  # the complement always stands out
 
 
-def scene(seed, index, with_mask=False, info=False):
+def scene(seed, index, with_mask=False, info=False, varied=False):
     """-> (uint8 image [128, 128, 3], caption) or, with_mask, also the class map
     [128, 128] uint8 (0 = background, 1 + SHAPES.index(shape)); info=True also
-    returns the list of object dicts (for the tests)."""
+    returns the list of object dicts (for the tests); varied=True draws hearts
+    of several outlines (_heart), the sixth run's world."""
     rng = np.random.default_rng([seed, index, 20])
     bg = BACKGROUNDS[rng.choice(len(BACKGROUNDS), p=BG_P)]
     img = background(bg, rng).astype(np.float32)
@@ -306,7 +339,7 @@ def scene(seed, index, with_mask=False, info=False):
                                               for o in objects):
                 continue  # surely overlapping: skip the drawing
             obj["reach"] = reach
-            obj["unit"] = _unit_polygon(obj["shape"], rng)
+            obj["unit"] = _unit_polygon(obj["shape"], rng, varied)
             alpha = draw_shape(obj)
             m = alpha >= 0.5
             if m.sum() < 12:
@@ -331,7 +364,7 @@ def scene(seed, index, with_mask=False, info=False):
         owner[m] = len(objects)
         objects.append(obj)
     if not objects:  # 30 failed tries for every shape: cannot happen with n=1, kept as a guard
-        return scene(seed, index + 1_000_000_007, with_mask, info)
+        return scene(seed, index + 1_000_000_007, with_mask, info, varied)
     if rng.random() < 0.3:  # sensor noise over everything
         img = img + rng.normal(0, rng.uniform(2, 10), size=img.shape).astype(np.float32)
     img = np.clip(np.rint(img), 0, 255).astype(np.uint8)
@@ -434,5 +467,10 @@ def caption(objects, bg, rng, img=None):
 
 
 # The scene generators by name, as train.py --world and make_eval_set.py
-# --world choose them: world.py's (the third run's) or this one (the fifth's).
-WORLDS = {"shapes": world_scene, "wide": scene}
+# --world choose them: world.py's (the third run's), this one (the fifth's) or
+# this one with varied hearts (the sixth's).
+def varied_scene(seed, index, with_mask=False, info=False):
+    return scene(seed, index, with_mask, info, varied=True)
+
+
+WORLDS = {"shapes": world_scene, "wide": scene, "wide-varied": varied_scene}

@@ -3,6 +3,8 @@ to the higher one, and it lands in config.json without disturbing the rest,
 with the refinement it was calibrated under."""
 import json
 
+import pytest
+
 from calibrate import CROP_KEY, KEY, REFINE_KEY, best_threshold, write_threshold
 
 
@@ -47,8 +49,26 @@ def test_best_decode_keeps_the_simplest_of_equals(monkeypatch):
             (0.0, True): {0.1: 0.55, 0.9: 0.30}, (1.5, True): {0.1: 0.54, 0.9: 0.30}}
     monkeypatch.setattr(calibrate, "score_with_binary",
                         lambda binary, model, data, refine=0.0, crop_names=False: lambda t: miou[(refine, crop_names)][t])
-    best, table = calibrate.best_decode("bin", "m", "d", 1.5, True, (0.1, 0.9))
+    best, table = calibrate.best_decode("bin", "m", "d", [1.5], True, (0.1, 0.9))
     assert best == (1.5, False, 0.1)  # 0.55 twice: refinement alone is simpler than crop naming
     assert set(table) == set(miou)
-    best, table = calibrate.best_decode("bin", "m", "d", 1.5, False, (0.1, 0.9))
+    best, table = calibrate.best_decode("bin", "m", "d", [1.5], False, (0.1, 0.9))
     assert set(table) == {(0.0, False), (1.5, False)}  # crop naming is only tried when asked for
+
+
+def test_best_decode_chooses_among_radii(monkeypatch):
+    import calibrate
+    miou = {0.0: {0.1: 0.40}, 1.0: {0.1: 0.50}, 2.0: {0.1: 0.56}, 3.0: {0.1: 0.56}}
+    monkeypatch.setattr(calibrate, "score_with_binary",
+                        lambda binary, model, data, refine=0.0, crop_names=False: lambda t: miou[refine][t])
+    best, table = calibrate.best_decode("bin", "m", "d", [3.0, 1.0, 2.0], False, (0.1,))
+    assert best == (2.0, False, 0.1)  # 2 and 3 tie: the smaller radius is the simpler decode
+    assert set(table) == {(r, False) for r in miou}
+
+
+def test_several_radii_need_try_decodes(monkeypatch, capsys):
+    import calibrate
+    monkeypatch.setattr("sys.argv", ["calibrate.py", "--model", "m", "--data", "d", "--refine", "1,2"])
+    with pytest.raises(SystemExit):
+        calibrate.main()
+    assert "--try-decodes" in capsys.readouterr().err
