@@ -7,9 +7,9 @@
 // no Go writer can intercept. So Quiet points descriptor 2 at a temporary
 // file around one call, typically loading a model, and then hands the lines
 // back: the runtime's own (INFO:, WARNING:, VERBOSE:) are dropped, anything
-// else is written to the real stderr, so nothing of ours is lost. A runtime
-// that has a logger API (LiteRT's LiteRtSetMinLoggerSeverity) should use
-// that instead and satisfy Setter, which the command prefers.
+// else is written to the real stderr, so nothing of ours is lost. The LiteRT
+// binding (infer/litert) needs none of this: its environment takes a logger
+// severity option and it captures the runtime's lines itself.
 package runtimelog
 
 import (
@@ -20,13 +20,6 @@ import (
 	"strings"
 	"sync"
 )
-
-// Setter is a runtime binding with its own log-level control, e.g. a LiteRT
-// binding calling LiteRtSetMinLoggerSeverity. Verbose true shows the
-// runtime's informational lines; false keeps only its errors.
-type Setter interface {
-	SetVerbose(verbose bool)
-}
 
 // mu serialises Quiet: descriptor 2 is one per process.
 var mu sync.Mutex
