@@ -203,7 +203,7 @@ func evalCmd(ctx context.Context, e *env, args []string) error {
 	}
 	decode := "official decode"
 	if rep.Refine > 0 {
-		decode = fmt.Sprintf("masks refined by a guided filter of %g patch widths", rep.Refine)
+		decode = fmt.Sprintf("masks refined by a guided filter of %g %s", rep.Refine, patchWidths(rep.Refine))
 	}
 	if rep.CropNames {
 		decode += ", groups named by their crops"

@@ -291,7 +291,7 @@ func runCmd(ctx context.Context, e *env, args []string) error {
 		from = " (the model's calibrated one)"
 	}
 	if r := lf.refinement(m); r > 0 {
-		from += fmt.Sprintf(", masks refined to colour edges (guided filter, %g patch widths)", r)
+		from += fmt.Sprintf(", masks refined to colour edges (guided filter, %g %s)", r, patchWidths(r))
 	}
 	if lf.namesByCrop(m) {
 		from += ", groups named by their crops"
@@ -396,4 +396,12 @@ func (s *fileModeSink) fail(name string, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	fmt.Fprintf(s.stderr, "groupvit: %s: %s\n", strconv.QuoteToGraphic(name), displayText(err.Error()))
+}
+
+// patchWidths is the unit of a refinement radius, as the messages print it.
+func patchWidths(r float32) string {
+	if r == 1 {
+		return "patch width"
+	}
+	return "patch widths"
 }
