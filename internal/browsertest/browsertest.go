@@ -64,9 +64,16 @@ func LaunchForTest(t testing.TB) *Browser {
 		}
 		t.Skip("chromium not installed (apt-get install chromium); set CI=true to make this a failure")
 	}
+	// Not t.TempDir: Chromium's helper processes can still be writing into
+	// the profile for a moment after the browser is gone, and TempDir's
+	// cleanup then fails the test over a directory that is not empty.
+	profile, err := os.MkdirTemp("", "browsertest-profile-*")
+	if err != nil {
+		t.Fatal(err)
+	}
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(path),
-		chromedp.UserDataDir(t.TempDir()),
+		chromedp.UserDataDir(profile),
 		// Wide enough for the page's side panel to sit beside the video.
 		chromedp.WindowSize(1000, 700),
 		// CI runs as root, where Chromium refuses its sandbox.
@@ -83,8 +90,12 @@ func LaunchForTest(t testing.TB) *Browser {
 		t.Fatalf("starting %s: %v", path, err)
 	}
 	t.Cleanup(func() {
-		cancelCtx() // closes the browser
+		if err := chromedp.Cancel(ctx); err != nil { // closes the browser and waits for it
+			t.Logf("closing the browser: %v", err)
+		}
+		cancelCtx()
 		cancelAlloc()
+		removeProfile(t, profile)
 		if t.Failed() {
 			b.mu.Lock()
 			t.Logf("page console:\n%s", strings.Join(b.console, "\n"))
@@ -92,6 +103,20 @@ func LaunchForTest(t testing.TB) *Browser {
 		}
 	})
 	return b
+}
+
+// removeProfile deletes the browser's profile folder, retrying for a few
+// seconds while late writers finish; a folder that still cannot go is
+// logged, not failed: it is a leftover temp file, not a broken feature.
+func removeProfile(t testing.TB, dir string) {
+	var err error
+	for i := 0; i < 50; i++ {
+		if err = os.RemoveAll(dir); err == nil {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Logf("leaving the browser profile %s: %v", dir, err)
 }
 
 // Page is one tab.
