@@ -97,7 +97,7 @@ TRAIN_SEED = 0
 # the scene generators --world chooses from
 WORLDS = wideworld.WORLDS
 # the words each world's captions use, written into the exported config.json
-KNOWN_WORDS = {"shapes": world.KNOWN_WORDS, "wide": wideworld.KNOWN_WORDS}
+KNOWN_WORDS = wideworld.WORLD_WORDS
 
 
 # The weighted loss terms besides the image-caption loss (weight 1): the flag

@@ -31,6 +31,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from world import MEAN, SHAPES, SIZE, STD, to_pixels  # noqa: F401  (the same six words, frame and pixels)
+from world import KNOWN_WORDS as WORLD_KNOWN_WORDS
 from world import scene as world_scene
 
 SS = 2  # supersampling factor of the shape masks
@@ -474,3 +475,6 @@ def varied_scene(seed, index, with_mask=False, info=False):
 
 
 WORLDS = {"shapes": world_scene, "wide": scene, "wide-varied": varied_scene}
+# the content words each world's captions use (an exported model's
+# config.json stores them as "groupvit_edge_known_words")
+WORLD_WORDS = {"shapes": WORLD_KNOWN_WORDS, "wide": KNOWN_WORDS, "wide-varied": KNOWN_WORDS}

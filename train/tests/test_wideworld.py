@@ -233,3 +233,10 @@ def test_the_varied_world_draws_varied_hearts():
                             for o in objects if o["shape"] == "heart" and not o["outline"]]
     assert len(areas["wide-varied"]) > 20
     assert np.std(areas["wide-varied"]) > np.std(areas["wide"])
+
+
+def test_every_world_has_its_known_words():
+    # train.py stores them in the exported config.json: a world without them
+    # would fail its run at the very end, after the training
+    assert set(W.WORLD_WORDS) == set(W.WORLDS)
+    assert all("heart" in words for words in W.WORLD_WORDS.values())
