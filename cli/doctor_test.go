@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/groupvit-edge/groupvit-edge/capture"
+	"github.com/groupvit-edge/groupvit-edge/models"
 )
 
 // fakeELF writes the 64-byte header of a little-endian 64-bit shared
@@ -105,6 +106,11 @@ func TestDoctorOnAPi5WithEverything(t *testing.T) {
 	if err != nil {
 		t.Fatalf("doctor failed on a complete Pi 5: %v\n%s", err, out)
 	}
+	// the embedded model's input size, read from it: retraining may change it
+	def, _, _, err := models.LoadDefault()
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, want := range []string{
 		"litert   ok       litert 2.3.0 at " + lib + " (ELF for arm64)\n",
 		// one runtime is enough: the other is listed, without a fix
@@ -112,7 +118,7 @@ func TestDoctorOnAPi5WithEverything(t *testing.T) {
 		"cpu      ok       Raspberry Pi 5 Model B Rev 1.0, 4 cores; has NEON, int8 dot products (DOTPROD), fp16 arithmetic; lacks int8 matrix multiply (I8MM), SVE\n",
 		"gpu      ok       Vulkan drivers /usr/share/vulkan/icd.d/broadcom_icd.aarch64.json; software Vulkan (CPU) /usr/share/vulkan/icd.d/lvp_icd.aarch64.json; devices /dev/dri/renderD128; loader /usr/lib/aarch64-linux-gnu/libvulkan.so.1\n",
 		`camera   ok       /dev/video0 "USB Camera" (MJPG up to 1280x720)` + "\n",
-		"model    ok       embedded default model: checkpoint, F16 weights, 128 px",
+		fmt.Sprintf("model    ok       embedded default model: checkpoint, F16 weights, %d px", def.Config.Vision.ImageSize),
 		"memory   ok       6.0 GiB available of 7.9 GiB\n",
 	} {
 		if !strings.Contains(out, want) {
