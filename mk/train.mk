@@ -1,7 +1,7 @@
 # mk/train.mk — the PyTorch trainer in train/ (included by the top-level Makefile).
 #
 #   make train-deps    Debian's PyTorch 1.13 + OpenBLAS (apt), if not there yet
-#   make train         the shipped model: train-v6 (after v2, v3, v5), copied into models/default (resumable: rerun it)
+#   make train         the shipped model: train-v7 (after v2, v3, v5, v6), copied into models/default (resumable: rerun it)
 #   make train-v1      the first run, the paper's recipe (the default until the third run)
 #   make train-v2      the second run, which the third starts from (train/README.md)
 #   make train-v3      the third run: one grouping stage, extra terms, a calibrated background threshold
@@ -14,7 +14,9 @@
 #   make train-eval    the shipped model scored by the Go binary on the own and the independent set, both decodes
 #   make train-v4      the fourth run: the third's recipe on the wider world (wideworld.py), resumable (not shipped)
 #   make train-v5      the fifth run: the wider world with the pixel-label term, resumable
-#   make train-v6      the sixth run, the shipped model: the fifth's continued, resumable
+#   make train-v6      the sixth run: the fifth's continued, resumable
+#   make train-v7      the seventh run, the shipped model: the sixth's on a 12x12 grid, resumable
+#   make train-bench-models  per-image time of the default against earlier defaults (from git)
 #   make train-samples the demo scenes in testdata/scenes
 #
 # Why Debian's torch and not PyPI's: PyPI only has the CUDA build for Linux
@@ -36,7 +38,7 @@ TRAIN_NICE      ?= nice -n 10
 TRAIN_THREADS   ?= 2
 SUDO            := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: train-deps train train-v1 train-v2 train-v3 train-v4 train-v5 train-v6 train-wide-valset train-wide-evalset train-indepset train-venv train-bench train-smoke train-test train-evalset train-valset train-eval train-samples
+.PHONY: train-deps train train-v1 train-v2 train-v3 train-v4 train-v5 train-v6 train-v7 train-bench-models train-wide-valset train-wide-evalset train-indepset train-venv train-bench train-smoke train-test train-evalset train-valset train-eval train-samples
 
 # OpenBLAS chooses its kernels from the CPU's family and model number. On a
 # CPU that bookworm's OpenBLAS 0.3.21 does not know (a VM here shows "Intel(R)
@@ -61,12 +63,12 @@ train-deps:
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $(TRAIN_APT); \
 	fi
 
-# The shipped model is the sixth run's (below), which starts from the fifth's,
-# which starts from the third's: a fresh checkout runs them all in turn.
-train: train-v6
+# The shipped model is the seventh run's (below), which starts from the sixth's,
+# the fifth's and the third's: a fresh checkout runs them all in turn.
+train: train-v7
 	rm -rf models/default && mkdir -p models/default
-	cp $(TRAIN_V6_RUN)/hf/config.json $(TRAIN_V6_RUN)/hf/model.safetensors $(TRAIN_V6_RUN)/hf/vocab.json \
-		$(TRAIN_V6_RUN)/hf/merges.txt models/default/
+	cp $(TRAIN_V7_RUN)/hf/config.json $(TRAIN_V7_RUN)/hf/model.safetensors $(TRAIN_V7_RUN)/hf/vocab.json \
+		$(TRAIN_V7_RUN)/hf/merges.txt models/default/
 
 # The first run: the paper's losses and settings, ~65 min on one of 2 shared
 # cores; the embedded default until the third run. Its flags are spelled out
@@ -198,11 +200,11 @@ TRAIN_V5_M1     := --out ../$(TRAIN_V5_RUN)/m1 --init $(abspath $(TRAIN_V5_INIT)
 # After a pixel-label run: choose its decode and background threshold on the
 # wide validation scenes, then store the layers its int8 export keeps float.
 # $(1): the run folder, $(2): the refinement radii to choose among, $(3): the
-# keep-float list.
+# keep-float list, $(4): the thresholds to try (default TRAIN_V5_THRESHOLDS).
 define calibrate_pixel_run
 	$(MAKE) train-wide-valset
 	$(TRAIN_PY) train/calibrate.py --bin ./$(BIN) --model $(1)/hf --data $(TRAIN_WIDE_VAL_DIR) \
-		--refine $(2) --try-decodes --thresholds $(TRAIN_V5_THRESHOLDS) --write
+		--refine $(2) --try-decodes --thresholds $(or $(4),$(TRAIN_V5_THRESHOLDS)) --write
 	$(TRAIN_PY) train/keep_float.py $(1)/hf/config.json $(3)
 endef
 # The model a run starts from, made by the run before it when missing.
@@ -214,7 +216,7 @@ train-v5: train-deps build $(TRAIN_INDEP_DIR)/index.json $(TRAIN_V5_INIT)/model.
 	cd train && $(TRAIN_NICE) $(TRAIN_PY) train.py $(TRAIN_V5_M1) --threads 1 --export ../$(TRAIN_V5_RUN)/hf --half
 	$(call calibrate_pixel_run,$(TRAIN_V5_RUN),$(TRAIN_REFINE),$(TRAIN_V5_INT8_KEEP))
 
-# The sixth run, the shipped model: the fifth run's weights, 6000 more steps of
+# The sixth run (shipped until the seventh): the fifth run's weights, 6000 more steps of
 # its recipe at lr 2e-4 (its loss was still falling at step 4000), ~70 min at
 # one thread. It was begun as a 4000-step run and lengthened to 6000 at step
 # 600 (its checkpoint then; the cosine's lr there was 1.90e-4 instead of
@@ -238,6 +240,32 @@ train-v6: train-deps build $(TRAIN_INDEP_DIR)/index.json $(TRAIN_V6_INIT)/model.
 	cd train && $(TRAIN_NICE) $(TRAIN_PY) train.py $(TRAIN_V6_M1) --steps 4000 --stop-at 600 --threads 1
 	cd train && $(TRAIN_NICE) $(TRAIN_PY) train.py $(TRAIN_V6_M1) --steps 6000 --threads 1 --export ../$(TRAIN_V6_RUN)/hf --half
 	$(call calibrate_pixel_run,$(TRAIN_V6_RUN),$(TRAIN_V6_REFINES),$(TRAIN_V6_INT8_KEEP))
+
+# The seventh run, the shipped model: the sixth run's weights on a 12x12
+# patch grid (a 192-pixel input; init_from resizes the position embeddings
+# bicubically, every other tensor keeps its shape), the same pixel-label
+# recipe, 5000 steps at lr 3e-4, 90 min at one thread. The 8x8 grid bounded
+# what naming could reach (train/README.md, "The seventh run"). Beside it ran
+# the same at lr 2e-4 for 6000 steps: 59.7 % on the wide validation scenes
+# against this one's 64.2 %, so this one was kept.
+TRAIN_V7_RUN    ?= train/runs/v7
+TRAIN_V7_INIT   ?= $(TRAIN_V6_RUN)/hf
+# stages.0. again (quant-report on the 200 wide validation scenes, as for the
+# fifth run): label maps 99.977 % equal (worst frame 96.8 %, no pixel changing
+# shape), against 99.297 % (worst 83.4 %) with every block int8.
+TRAIN_V7_INT8_KEEP := stages.0.
+# on the finer grid a patch width is a smaller part of the frame, so wider radii
+# are tried; the thresholds the earlier calibrations never chose (0.1, 0.9)
+# are left out to halve the time
+TRAIN_V7_REFINES := 1.5,2,3,4
+TRAIN_V7_THRESHOLDS := 0.2,0.3,0.4,0.6
+TRAIN_V7_M1     := --out ../$(TRAIN_V7_RUN)/m1 --init $(abspath $(TRAIN_V7_INIT)) --world wide $(TRAIN_PIXEL) \
+	--image-size 192 --lr 3e-4 --steps 5000 --eval-every 500
+$(TRAIN_V6_RUN)/hf/model.safetensors:
+	$(MAKE) train-v6
+train-v7: train-deps build $(TRAIN_INDEP_DIR)/index.json $(TRAIN_V7_INIT)/model.safetensors
+	cd train && $(TRAIN_NICE) $(TRAIN_PY) train.py $(TRAIN_V7_M1) --threads 1 --export ../$(TRAIN_V7_RUN)/hf --half
+	$(call calibrate_pixel_run,$(TRAIN_V7_RUN),$(TRAIN_V7_REFINES),$(TRAIN_V7_INT8_KEEP),$(TRAIN_V7_THRESHOLDS))
 
 # PyPI's torch, for the side-by-side step timing (train/README.md, "Which
 # PyTorch"): its Linux wheel is the CUDA build and needs the nvidia-* wheels
@@ -309,6 +337,27 @@ train-eval: train-evalset train-wide-evalset train-indepset build
 	$(TRAIN_PY) train/independent/score.py --bin ./$(BIN) $(if $(TRAIN_EVAL_MODEL),--model $(TRAIN_EVAL_MODEL)) \
 		--set world=$(TRAIN_EVAL_DIR) --set wide=$(TRAIN_WIDE_EVAL_DIR) --set independent=$(TRAIN_INDEP_DIR) \
 		--plain $(TRAIN_PLAIN_DIR) --json $(OUT)/scores.json
+
+# The default's speed against earlier defaults (issue 20: "within 1.5x of
+# today's"), per image as a user meets it: `groupvit bench-files` (native
+# engine, file mode: read, decode, segment with the model's configured
+# decode, overlay, write) on the sample scenes, each model in turn, in
+# TRAIN_BENCH_ROUNDS interleaved rounds. The earlier defaults come out of
+# git history: the one issue 20 was filed against (the third run, at
+# 4751e9c^) and the sixth run (at ca94048).
+TRAIN_BENCH_ROUNDS ?= 3
+TRAIN_BENCH_MODELS ?= $(OUT)/default-v3 $(OUT)/default-v6 models/default
+$(OUT)/default-v3/config.json: REV := 4751e9c^
+$(OUT)/default-v6/config.json: REV := ca94048
+$(OUT)/default-%/config.json:
+	mkdir -p $(@D)
+	for f in model.safetensors vocab.json merges.txt config.json; do git show '$(REV):models/default/'$$f > $(@D)/$$f || exit 1; done
+train-bench-models: build $(OUT)/default-v3/config.json $(OUT)/default-v6/config.json
+	@for r in $$(seq $(TRAIN_BENCH_ROUNDS)); do for m in $(TRAIN_BENCH_MODELS); do \
+		printf '%-22s round %s: ' $$m $$r; \
+		o=$$(./$(BIN) bench-files --model $$m --images 30 --rounds 1) || exit 1; \
+		echo "$$o" | awk '/^ *file mode/ {print $$(NF-1), "ms/image (file mode)"}'; \
+	done; done
 
 train-samples: train-deps
 	cd train && $(TRAIN_PY) make_eval_set.py --samples --out ../testdata/scenes --seed 2 --n 6
