@@ -10,6 +10,7 @@
 #   make train-evalset 500 held-out scenes + masks for `groupvit eval`
 #   make train-valset  500 validation scenes (seed 3), for train/calibrate.py (the third run's)
 #   make train-wide-valset / train-wide-evalset  200 / 500 such scenes from wideworld.py (the fifth run's validation; its own test set)
+#   make train-plain-valset 150 plain-background checks drawn by wideworld.py (varied hearts, seed 3), to choose on
 #   make train-indepset the independent evaluation set + plain-background checks (train/independent/SPEC.md)
 #   make train-eval    the shipped model scored by the Go binary on the own and the independent set, both decodes
 #   make train-v4      the fourth run: the third's recipe on the wider world (wideworld.py), resumable (not shipped)
@@ -38,7 +39,7 @@ TRAIN_NICE      ?= nice -n 10
 TRAIN_THREADS   ?= 2
 SUDO            := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: train-deps train train-v1 train-v2 train-v3 train-v4 train-v5 train-v6 train-v7 train-bench-models train-wide-valset train-wide-evalset train-indepset train-venv train-bench train-smoke train-test train-evalset train-valset train-eval train-samples
+.PHONY: train-plain-valset train-deps train train-v1 train-v2 train-v3 train-v4 train-v5 train-v6 train-v7 train-bench-models train-wide-valset train-wide-evalset train-indepset train-venv train-bench train-smoke train-test train-evalset train-valset train-eval train-samples
 
 # OpenBLAS chooses its kernels from the CPU's family and model number. On a
 # CPU that bookworm's OpenBLAS 0.3.21 does not know (a VM here shows "Intel(R)
@@ -323,6 +324,13 @@ train-valset: train-deps
 	cd train && $(TRAIN_PY) make_eval_set.py --out $(abspath $(TRAIN_VAL_DIR)) --n 500 --seed 3
 train-wide-valset: train-deps
 	cd train && $(TRAIN_PY) make_eval_set.py --world wide --out $(abspath $(TRAIN_WIDE_VAL_DIR)) --n 200 --seed 3
+# Plain-background checks of the own world (white, black, grey in turn, three
+# different shapes apart), the validation twin of the independent plain set:
+# score with train/independent/score.py --plain $(TRAIN_PLAIN_VAL_DIR).
+TRAIN_PLAIN_VAL_DIR ?= $(OUT)/plaincheck-val
+train-plain-valset: train-deps
+	cd train && $(TRAIN_PY) make_eval_set.py --world wide-varied --plain-checks --out $(abspath $(TRAIN_PLAIN_VAL_DIR)) \
+		--n 150 --seed 3
 train-wide-evalset: train-deps
 	cd train && $(TRAIN_PY) make_eval_set.py --world wide --out $(abspath $(TRAIN_WIDE_EVAL_DIR)) --n 500
 

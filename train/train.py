@@ -383,7 +383,7 @@ def repulsion(softs, cap=1.0):
     return torch.stack(out).mean()
 
 
-def pixel_labels(image, groups, softs, prompts, fractions, pos, scale):
+def pixel_labels(image, groups, softs, prompts, fractions, pos, scale, class_weight=None):
     """The pixel-label term: how far the zero-shot decode's reading of the
     image is from the generator's class map. The decode gives each pixel the
     label of its group (the soft assignments chained over the stages and
@@ -392,7 +392,9 @@ def pixel_labels(image, groups, softs, prompts, fractions, pos, scale):
     cells pay the negative log of that shape's probability under their groups'
     mixture; background cells pay the negative log of their groups' mixture
     of 1 - max p, how surely no label is the group's. Classes are
-    weighted equally, as mIoU weighs them. Then the ranking the decode's top-k
+    weighted equally, as mIoU weighs them, unless class_weight [7] (background
+    first) leans the mean towards a class the model keeps missing. Then the
+    ranking the decode's top-k
     reads: the whole-image embedding should prefer the shapes present (a
     multi-label cross-entropy over the six prompts).
     image [B, P], groups [B, G, P], softs as losses', prompts [6, P] in
@@ -417,10 +419,34 @@ def pixel_labels(image, groups, softs, prompts, fractions, pos, scale):
     per_class = torch.cat([bg_loss, shape_loss], dim=1)  # [B, 7, g, g]
     weight = fractions.sum(dim=(0, 2, 3))
     present = weight > 0
-    pixel = ((per_class * fractions).sum(dim=(0, 2, 3))[present] / weight[present]).mean()
+    class_loss = (per_class * fractions).sum(dim=(0, 2, 3))[present] / weight[present]
+    if class_weight is None:
+        pixel = class_loss.mean()
+    else:  # a weighted mean: the term keeps its scale whichever classes the batch holds
+        w = class_weight.to(class_loss)[present]
+        pixel = (w * class_loss).sum() / w.sum()
     has = pos.sum(1) > 0
     ranking = soft_ce(scale * image[has] @ prompts.T, pos[has])
     return pixel + ranking
+
+
+def class_weights(spec):
+    """"heart=2,background=0.5" -> float tensor [7] in the pixel-label term's
+    class order (background, then world.SHAPES); classes not named keep 1."""
+    names = ["background"] + list(world.SHAPES)
+    w = torch.ones(len(names))
+    for item in filter(None, (p.strip() for p in spec.split(","))):
+        name, sep, value = item.partition("=")
+        if not sep or name.strip() not in names:
+            raise argparse.ArgumentTypeError(f"{item!r}: want CLASS=WEIGHT with CLASS one of {', '.join(names)}")
+        try:
+            v = float(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{item!r}: weight {value!r} is not a number") from None
+        if not (v > 0 and math.isfinite(v)):
+            raise argparse.ArgumentTypeError(f"{item!r}: a weight must be positive and finite")
+        w[names.index(name.strip())] = v
+    return w
 
 
 def frozen_encode_text(model, ids):
@@ -438,11 +464,12 @@ def frozen_encode_text(model, ids):
 
 
 def losses(model, pixels, ids, pos, pool_itc="mean", pool_ml="mean", extra=(), spread_groups=4.0,
-           affinity_shift=0.5, fragment_shift=0.5, fractions=None, frozen_text=False):
+           affinity_shift=0.5, fragment_shift=0.5, fractions=None, frozen_text=False, class_weight=None):
     """-> {name: scalar}: "itc" and "ml" always, and each term named in `extra`
     (of "flat", "dist", "claim", "frag", "ent", "spr", "aff", "rep", "mask"; train.py passes those with a
-    weight above 0). "mask" needs fractions (batch's masks=True). frozen_text:
-    the text tower is encoded as inference encodes it (eval mode, no gradient)."""
+    weight above 0). "mask" needs fractions (batch's masks=True); class_weight
+    is its per-class weight (pixel_labels). frozen_text: the text tower is
+    encoded as inference encodes it (eval mode, no gradient)."""
     B = pixels.shape[0]
     image, groups, softs, hards, tokens = model.encode_image(pixels, with_tokens=True)
     named = {"flat", "dist", "claim", "frag"} & set(extra)  # the terms that judge groups by the caption's nouns
@@ -480,7 +507,7 @@ def losses(model, pixels, ids, pos, pool_itc="mean", pool_ml="mean", extra=(), s
     if "rep" in extra:
         out["rep"] = repulsion(softs)
     if "mask" in extra:
-        out["mask"] = pixel_labels(image, groups, softs, prompts, fractions, pos, s)
+        out["mask"] = pixel_labels(image, groups, softs, prompts, fractions, pos, s, class_weight)
     return out
 
 
@@ -596,6 +623,9 @@ def main():
     ap.add_argument("--half", action="store_true", help="export the weights as float16 (half the file; how the shipped model is stored)")
     ap.add_argument("--world", default="shapes", choices=sorted(WORLDS),
                     help="training scenes: world.py's (shapes; the shipped model's) or wideworld.py's (wide)")
+    ap.add_argument("--class-weight", type=class_weights, default=None, metavar="CLASS=W,...",
+                    help="the pixel-label term's weight of these classes (background or a shape; "
+                    "the others keep 1), e.g. heart=2")
     ap.add_argument("--eval-every", type=int, default=500)
     ap.add_argument("--eval-n", type=int, default=100)
     ap.add_argument("--eval-data", help="also score, at each eval, the first --eval-n scenes of this evaluation set "
@@ -668,7 +698,8 @@ def main():
                                             scene, masks=weights["mask"] > 0)
         terms = losses(model, pixels, ids, pos, args.pool_itc, args.pool_ml,
                        [name for name, w in weights.items() if w > 0 and name not in ("itc", "ml")],
-                       args.spread_groups, args.affinity_shift, args.fragment_shift, fractions, args.freeze_text)
+                       args.spread_groups, args.affinity_shift, args.fragment_shift, fractions, args.freeze_text,
+                       args.class_weight)
         opt.zero_grad(set_to_none=True)
         sum(weights[name] * term for name, term in terms.items()).backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)

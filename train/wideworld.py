@@ -311,17 +311,23 @@ def _shape_colour(rng, bg_mean, colours):
     return 255 - bg_mean  # the complement always stands out
 
 
-def scene(seed, index, with_mask=False, info=False, varied=False):
+def scene(seed, index, with_mask=False, info=False, varied=False, plain=None):
     """-> (uint8 image [128, 128, 3], caption) or, with_mask, also the class map
     [128, 128] uint8 (0 = background, 1 + SHAPES.index(shape)); info=True also
     returns the list of object dicts (for the tests); varied=True draws hearts
-    of several outlines (_heart), the sixth run's world."""
-    rng = np.random.default_rng([seed, index, 20])
+    of several outlines (_heart), the sixth run's world. plain ("white",
+    "black" or "grey") draws a plain-background check instead: that
+    background, three different filled shapes well apart (plain_check_scene)."""
+    rng = np.random.default_rng([seed, index, 20] if plain is None else [seed, index, 21])
     bg = BACKGROUNDS[rng.choice(len(BACKGROUNDS), p=BG_P)]
     img = background(bg, rng).astype(np.float32)
-    bg_mean = img.reshape(-1, 3).mean(0)
     n = int(rng.choice(6, p=[0.2, 0.2, 0.2, 0.15, 0.13, 0.12])) + 1
     arrangement = rng.choice(["apart", "touching", "overlapping"], p=[0.45, 0.2, 0.35])
+    if plain is not None:  # drawn after the usual draws, so that the training stream (plain=None) is unchanged
+        bg, n, arrangement = "plain", 3, "apart"
+        img = np.broadcast_to(PLAIN_CHECK_COLOURS[plain](rng), (SIZE, SIZE, 3)).astype(np.float32)
+        check_shapes = [SHAPES[k] for k in rng.choice(len(SHAPES), 3, replace=False)]
+    bg_mean = img.reshape(-1, 3).mean(0)
     owner = np.full((SIZE, SIZE), -1, dtype=np.int64)
     objects, colours = [], []
     for _ in range(n):
@@ -330,8 +336,9 @@ def scene(seed, index, with_mask=False, info=False, varied=False):
             side, cx, cy = _place(rng, n, 0.95 ** attempt, near)
             if not (0 <= cx < SIZE and 0 <= cy < SIZE):
                 continue
-            outline = bool(rng.random() < 0.15) and side > 24
-            obj = dict(shape=SHAPES[rng.integers(6)], side=side, cx=cx, cy=cy,
+            outline = bool(rng.random() < 0.15) and side > 24 and plain is None
+            shape = SHAPES[rng.integers(6)] if plain is None else check_shapes[len(objects)]
+            obj = dict(shape=shape, side=side, cx=cx, cy=cy,
                        aspect=math.exp(rng.uniform(math.log(0.75), math.log(1.33))),
                        angle=rng.uniform(-math.pi, math.pi) if rng.random() < 0.6 else rng.uniform(-0.3, 0.3),
                        outline=outline, stroke=rng.uniform(2, max(2.5, side / 10)))
@@ -364,8 +371,10 @@ def scene(seed, index, with_mask=False, info=False, varied=False):
         img = img * (1 - alpha[..., None]) + (colour + texture) * alpha[..., None]
         owner[m] = len(objects)
         objects.append(obj)
-    if not objects:  # 30 failed tries for every shape: cannot happen with n=1, kept as a guard
-        return scene(seed, index + 1_000_000_007, with_mask, info, varied)
+    if not objects or (plain is not None and len(objects) < 3):
+        # 30 failed tries for every shape (cannot happen with n=1, kept as a
+        # guard), or a plain check short of its three shapes: another draw
+        return scene(seed, index + 1_000_000_007, with_mask, info, varied, plain)
     if rng.random() < 0.3:  # sensor noise over everything
         img = img + rng.normal(0, rng.uniform(2, 10), size=img.shape).astype(np.float32)
     img = np.clip(np.rint(img), 0, 255).astype(np.uint8)
@@ -465,6 +474,24 @@ def caption(objects, bg, rng, img=None):
     return template.format(l=listed, b=bg_phrase, be="are" if many or len(groups[0]) > 1 else "is",
                            n=NUMBERS[len(objects)] if len(objects) > 1 else "one",
                            shapes="shapes" if len(objects) > 1 else "shape")
+
+
+# The plain-background checks' colours (the issue's white, black and grey;
+# the ranges plain_colour draws them from).
+PLAIN_CHECK_COLOURS = {
+    "white": lambda rng: np.full(3, rng.uniform(235, 255)),
+    "black": lambda rng: np.full(3, rng.uniform(0, 25)),
+    "grey": lambda rng: np.full(3, rng.uniform(60, 200)),
+}
+
+
+def plain_check_scene(seed, index, with_mask=False, info=False, varied=False):
+    """A plain-background check of this world, as the independent set has
+    them (train/independent/SPEC.md) but drawn by this generator, to choose
+    on: a white, black or grey background in turn (index % 3), three
+    different filled shapes well apart. -> as scene()."""
+    tone = list(PLAIN_CHECK_COLOURS)[index % 3]
+    return scene(seed, index, with_mask, info, varied, plain=tone)
 
 
 # The scene generators by name, as train.py --world and make_eval_set.py

@@ -342,3 +342,25 @@ def test_pixel_labels_gradient_reaches_the_assignment():
     # the left tokens (0, 2) are pulled to group 0, the circle's; the right ones to the flat group 1
     g = logits.grad[0]
     assert (g[0, [0, 2]] < 0).all() and (g[1, [1, 3]] < 0).all()
+
+
+def test_pixel_labels_class_weight_leans_on_the_named_class():
+    from train import class_weights, pixel_labels
+    case, scale = pixel_case(False), torch.tensor(20.0)  # the circle is misnamed, the background is right
+    plain = pixel_labels(*case, scale)
+    assert torch.allclose(pixel_labels(*case, scale, torch.ones(7)), plain)  # all ones: the unweighted mean
+    # weighting the class that is wrong raises the loss, weighting the one that is right lowers it
+    assert pixel_labels(*case, scale, class_weights("circle=3")) > plain + 0.5
+    assert pixel_labels(*case, scale, class_weights("background=3")) < plain - 0.5
+    # a class absent from the batch changes nothing, whatever its weight
+    assert torch.allclose(pixel_labels(*case, scale, class_weights("heart=5")), plain)
+
+
+def test_class_weights_parses_and_refuses():
+    import argparse
+    from train import class_weights
+    w = class_weights("heart=2, background=0.5")
+    assert w.tolist() == [0.5, 1, 1, 1, 1, 1, 2]  # background first, then world.SHAPES (heart last)
+    for bad in ("hearts=2", "heart", "heart=two", "heart=0", "heart=-1", "heart=inf"):
+        with pytest.raises(argparse.ArgumentTypeError):
+            class_weights(bad)

@@ -240,3 +240,37 @@ def test_every_world_has_its_known_words():
     # would fail its run at the very end, after the training
     assert set(W.WORLD_WORDS) == set(W.WORLDS)
     assert all("heart" in words for words in W.WORLD_WORDS.values())
+
+
+def test_plain_checks_are_three_different_shapes_well_apart_on_plain_ground():
+    tones = {"white": (235, 255), "black": (0, 25), "grey": (60, 200)}
+    for i in range(12):
+        img, caption, classes, objects = W.plain_check_scene(3, i, with_mask=True, info=True)
+        lo, hi = tones[list(W.PLAIN_CHECK_COLOURS)[i % 3]]
+        ground = img[classes == 0].astype(int)
+        assert lo - 1 <= np.median(ground) <= hi + 1, f"scene {i}: ground {np.median(ground)} is not {lo}..{hi}"
+        shapes = [o["shape"] for o in objects]
+        assert len(shapes) == 3 and len(set(shapes)) == 3, f"scene {i}: {shapes}"
+        assert not any(o["outline"] for o in objects), "the checks' shapes are filled"
+        for o in objects:  # each shape owns its own pixels, none hidden by another
+            assert (classes == 1 + W.SHAPES.index(o["shape"])).sum() == o["area"]
+        assert set(nouns(caption)) == set(shapes)
+    assert not np.array_equal(W.plain_check_scene(3, 0)[0], W.plain_check_scene(4, 0)[0])
+
+
+def test_plain_check_set(tmp_path, monkeypatch):
+    """make_eval_set.py --plain-checks writes items naming their background and
+    shapes, the fields train/independent/score.py --plain reads."""
+    import json
+    import sys
+    import make_eval_set
+    monkeypatch.setattr(sys, "argv", ["make_eval_set.py", "--world", "wide", "--plain-checks", "--out", str(tmp_path),
+                                      "--n", "4", "--seed", "3"])
+    make_eval_set.main()
+    items = json.loads((tmp_path / "index.json").read_text())["items"]
+    assert [it["background"] for it in items] == ["plain white", "plain black", "plain grey", "plain white"]
+    for k, it in enumerate(items):
+        assert it["shapes"] == [o["shape"] for o in W.plain_check_scene(3, k, info=True)[2]]
+    monkeypatch.setattr(sys, "argv", ["make_eval_set.py", "--world", "shapes", "--plain-checks", "--out", str(tmp_path)])
+    with pytest.raises(SystemExit):
+        make_eval_set.main()
