@@ -24,7 +24,7 @@ from PIL import Image
 
 import world
 from eval import EVAL_SEED
-from wideworld import WORLDS, plain_check_scene
+from wideworld import WORLDS, plain_check_scene, plain_check_tone
 
 
 def main():
@@ -63,7 +63,7 @@ def main():
         item = {"image": f"images/{name}", "mask": f"masks/{name}", "caption": text}
         if args.plain_checks:
             objects = drawn[3]
-            item["background"] = "plain " + ["white", "black", "grey"][(args.first + k) % 3]
+            item["background"] = "plain " + plain_check_tone(args.first + k)
             item["shapes"] = [o["shape"] for o in objects]
         items.append(item)
     if not args.samples:

@@ -87,15 +87,20 @@ def hsv(h, s, v):
     return np.array(colorsys.hsv_to_rgb(h % 1.0, s, v)) * 255
 
 
+# The neutral plain grounds, drawn by plain_colour and by the plain-background
+# checks (plain_check_scene, which cycles through them in this order).
+NEUTRAL_TONES = {
+    "white": lambda rng: np.full(3, rng.uniform(235, 255)),
+    "black": lambda rng: np.full(3, rng.uniform(0, 25)),
+    "grey": lambda rng: np.full(3, rng.uniform(60, 200)),
+}
+
+
 def plain_colour(rng):
     """A plain background's colour: white, black, grey, pastel, dark or anything."""
     kind = rng.choice(["white", "black", "grey", "pastel", "dark", "any"], p=[0.15, 0.15, 0.15, 0.15, 0.15, 0.25])
-    if kind == "white":
-        return np.full(3, rng.uniform(235, 255))
-    if kind == "black":
-        return np.full(3, rng.uniform(0, 25))
-    if kind == "grey":
-        return np.full(3, rng.uniform(60, 200))
+    if kind in NEUTRAL_TONES:
+        return NEUTRAL_TONES[kind](rng)
     if kind == "pastel":
         return hsv(rng.random(), rng.uniform(0.1, 0.35), rng.uniform(0.85, 1.0))
     if kind == "dark":
@@ -323,9 +328,12 @@ def scene(seed, index, with_mask=False, info=False, varied=False, plain=None):
     img = background(bg, rng).astype(np.float32)
     n = int(rng.choice(6, p=[0.2, 0.2, 0.2, 0.15, 0.13, 0.12])) + 1
     arrangement = rng.choice(["apart", "touching", "overlapping"], p=[0.45, 0.2, 0.35])
-    if plain is not None:  # drawn after the usual draws, so that the training stream (plain=None) is unchanged
+    if plain is not None:
+        # a stream of its own (above), drawn as a scene's up to here and then
+        # overridden; the drawn background is discarded but keeps the checks'
+        # draws (train/README.md's numbers were measured on them) as they are
         bg, n, arrangement = "plain", 3, "apart"
-        img = np.broadcast_to(PLAIN_CHECK_COLOURS[plain](rng), (SIZE, SIZE, 3)).astype(np.float32)
+        img = np.broadcast_to(NEUTRAL_TONES[plain](rng), (SIZE, SIZE, 3)).astype(np.float32)
         check_shapes = [SHAPES[k] for k in rng.choice(len(SHAPES), 3, replace=False)]
     bg_mean = img.reshape(-1, 3).mean(0)
     owner = np.full((SIZE, SIZE), -1, dtype=np.int64)
@@ -476,22 +484,17 @@ def caption(objects, bg, rng, img=None):
                            shapes="shapes" if len(objects) > 1 else "shape")
 
 
-# The plain-background checks' colours (the issue's white, black and grey;
-# the ranges plain_colour draws them from).
-PLAIN_CHECK_COLOURS = {
-    "white": lambda rng: np.full(3, rng.uniform(235, 255)),
-    "black": lambda rng: np.full(3, rng.uniform(0, 25)),
-    "grey": lambda rng: np.full(3, rng.uniform(60, 200)),
-}
+def plain_check_tone(index):
+    """The ground of plain-background check `index`: white, black, grey in turn."""
+    return list(NEUTRAL_TONES)[index % len(NEUTRAL_TONES)]
 
 
 def plain_check_scene(seed, index, with_mask=False, info=False, varied=False):
     """A plain-background check of this world, as the independent set has
     them (train/independent/SPEC.md) but drawn by this generator, to choose
-    on: a white, black or grey background in turn (index % 3), three
-    different filled shapes well apart. -> as scene()."""
-    tone = list(PLAIN_CHECK_COLOURS)[index % 3]
-    return scene(seed, index, with_mask, info, varied, plain=tone)
+    on: a white, black or grey ground (plain_check_tone), three different
+    filled shapes well apart. -> as scene()."""
+    return scene(seed, index, with_mask, info, varied, plain=plain_check_tone(index))
 
 
 # The scene generators by name, as train.py --world and make_eval_set.py

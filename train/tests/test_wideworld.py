@@ -246,7 +246,7 @@ def test_plain_checks_are_three_different_shapes_well_apart_on_plain_ground():
     tones = {"white": (235, 255), "black": (0, 25), "grey": (60, 200)}
     for i in range(12):
         img, caption, classes, objects = W.plain_check_scene(3, i, with_mask=True, info=True)
-        lo, hi = tones[list(W.PLAIN_CHECK_COLOURS)[i % 3]]
+        lo, hi = tones[W.plain_check_tone(i)]
         ground = img[classes == 0].astype(int)
         assert lo - 1 <= np.median(ground) <= hi + 1, f"scene {i}: ground {np.median(ground)} is not {lo}..{hi}"
         shapes = [o["shape"] for o in objects]
