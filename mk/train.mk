@@ -1,7 +1,7 @@
 # mk/train.mk — the PyTorch trainer in train/ (included by the top-level Makefile).
 #
 #   make train-deps    Debian's PyTorch 1.13 + OpenBLAS (apt), if not there yet
-#   make train         the shipped model: train-v7 (after v2, v3, v5, v6), copied into models/default (resumable: rerun it)
+#   make train         the shipped model: train-v8 (after v2, v3, v5, v6, v7), copied into models/default (resumable: rerun it)
 #   make train-v1      the first run, the paper's recipe (the default until the third run)
 #   make train-v2      the second run, which the third starts from (train/README.md)
 #   make train-v3      the third run: one grouping stage, extra terms, a calibrated background threshold
@@ -16,7 +16,8 @@
 #   make train-v4      the fourth run: the third's recipe on the wider world (wideworld.py), resumable (not shipped)
 #   make train-v5      the fifth run: the wider world with the pixel-label term, resumable
 #   make train-v6      the sixth run: the fifth's continued, resumable
-#   make train-v7      the seventh run, the shipped model: the sixth's on a 12x12 grid, resumable
+#   make train-v7      the seventh run: the sixth's on a 12x12 grid, resumable
+#   make train-v8      the eighth run, the shipped model: the seventh's continued on varied hearts, resumable
 #   make train-bench-models  per-image time of the default against earlier defaults (from git)
 #   make train-samples the demo scenes in testdata/scenes
 #
@@ -39,7 +40,7 @@ TRAIN_NICE      ?= nice -n 10
 TRAIN_THREADS   ?= 2
 SUDO            := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: train-plain-valset train-deps train train-v1 train-v2 train-v3 train-v4 train-v5 train-v6 train-v7 train-bench-models train-wide-valset train-wide-evalset train-indepset train-venv train-bench train-smoke train-test train-evalset train-valset train-eval train-samples
+.PHONY: train-plain-valset train-deps train train-v1 train-v2 train-v3 train-v4 train-v5 train-v6 train-v7 train-v8 train-bench-models train-wide-valset train-wide-evalset train-indepset train-venv train-bench train-smoke train-test train-evalset train-valset train-eval train-samples
 
 # OpenBLAS chooses its kernels from the CPU's family and model number. On a
 # CPU that bookworm's OpenBLAS 0.3.21 does not know (a VM here shows "Intel(R)
@@ -64,12 +65,12 @@ train-deps:
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $(TRAIN_APT); \
 	fi
 
-# The shipped model is the seventh run's (below), which starts from the sixth's,
-# the fifth's and the third's: a fresh checkout runs them all in turn.
-train: train-v7
+# The shipped model is the eighth run's (below), which starts from the seventh's,
+# the sixth's, the fifth's and the third's: a fresh checkout runs them all in turn.
+train: train-v8
 	rm -rf models/default && mkdir -p models/default
-	cp $(TRAIN_V7_RUN)/hf/config.json $(TRAIN_V7_RUN)/hf/model.safetensors $(TRAIN_V7_RUN)/hf/vocab.json \
-		$(TRAIN_V7_RUN)/hf/merges.txt models/default/
+	cp $(TRAIN_V8_RUN)/hf/config.json $(TRAIN_V8_RUN)/hf/model.safetensors $(TRAIN_V8_RUN)/hf/vocab.json \
+		$(TRAIN_V8_RUN)/hf/merges.txt models/default/
 
 # The first run: the paper's losses and settings, ~65 min on one of 2 shared
 # cores; the embedded default until the third run. Its flags are spelled out
@@ -242,7 +243,7 @@ train-v6: train-deps build $(TRAIN_INDEP_DIR)/index.json $(TRAIN_V6_INIT)/model.
 	cd train && $(TRAIN_NICE) $(TRAIN_PY) train.py $(TRAIN_V6_M1) --steps 6000 --threads 1 --export ../$(TRAIN_V6_RUN)/hf --half
 	$(call calibrate_pixel_run,$(TRAIN_V6_RUN),$(TRAIN_V6_REFINES),$(TRAIN_V6_INT8_KEEP))
 
-# The seventh run, the shipped model: the sixth run's weights on a 12x12
+# The seventh run (shipped until the eighth): the sixth run's weights on a 12x12
 # patch grid (a 192-pixel input; init_from resizes the position embeddings
 # bicubically, every other tensor keeps its shape), the same pixel-label
 # recipe, 5000 steps at lr 3e-4, 90 min at one thread. The 8x8 grid bounded
@@ -267,6 +268,27 @@ $(TRAIN_V6_RUN)/hf/model.safetensors:
 train-v7: train-deps build $(TRAIN_INDEP_DIR)/index.json $(TRAIN_V7_INIT)/model.safetensors
 	cd train && $(TRAIN_NICE) $(TRAIN_PY) train.py $(TRAIN_V7_M1) --threads 1 --export ../$(TRAIN_V7_RUN)/hf --half
 	$(call calibrate_pixel_run,$(TRAIN_V7_RUN),$(TRAIN_V7_REFINES),$(TRAIN_V7_INT8_KEEP),$(TRAIN_V7_THRESHOLDS))
+
+# The eighth run, the shipped model: the seventh run's weights, 6000 more
+# steps of the pixel-label recipe at lr 1.5e-4 on wide-varied (hearts of
+# several outlines; the seventh's weakest class), 12x12 grid. Chosen on
+# validation only (train/README.md, "The eighth run"): wide validation 64.2
+# -> 66.4 %, the own plain-background checks 69 -> 82 of 150. It ran its
+# first 400 steps at one thread and the rest at two (78 minutes), with no
+# in-training evals; the thread count changes float sums, not the recipe.
+# The calibration chose the seventh's decode again (refine 3, threshold 0.2).
+TRAIN_V8_RUN    ?= train/runs/v8
+TRAIN_V8_INIT   ?= $(TRAIN_V7_RUN)/hf
+TRAIN_V8_INT8_KEEP := stages.0.
+TRAIN_V8_REFINES := 2,3,4
+TRAIN_V8_THRESHOLDS := 0.1,0.2,0.3
+TRAIN_V8_M1     := --out ../$(TRAIN_V8_RUN)/m1 --init $(abspath $(TRAIN_V8_INIT)) --world wide-varied $(TRAIN_PIXEL) \
+	--image-size 192 --lr 1.5e-4 --steps 6000 --eval-every 0
+$(TRAIN_V7_RUN)/hf/model.safetensors:
+	$(MAKE) train-v7
+train-v8: train-deps build $(TRAIN_V8_INIT)/model.safetensors
+	cd train && $(TRAIN_NICE) $(TRAIN_PY) train.py $(TRAIN_V8_M1) --threads $(TRAIN_THREADS) --export ../$(TRAIN_V8_RUN)/hf --half
+	$(call calibrate_pixel_run,$(TRAIN_V8_RUN),$(TRAIN_V8_REFINES),$(TRAIN_V8_INT8_KEEP),$(TRAIN_V8_THRESHOLDS))
 
 # PyPI's torch, for the side-by-side step timing (train/README.md, "Which
 # PyTorch"): its Linux wheel is the CUDA build and needs the nvidia-* wheels
