@@ -274,7 +274,7 @@ train-v7: train-deps build $(TRAIN_INDEP_DIR)/index.json $(TRAIN_V7_INIT)/model.
 # several outlines; the seventh's weakest class), 12x12 grid. Chosen on
 # validation only (train/README.md, "The eighth run"): wide validation 64.2
 # -> 66.4 %, the own plain-background checks 69 -> 82 of 150. It ran its
-# first 400 steps at one thread and the rest at two (78 minutes), with no
+# first 350 steps at one thread and the rest at two (80 minutes), with no
 # in-training evals; the thread count changes float sums, not the recipe.
 # The calibration chose the seventh's decode again (refine 3, threshold 0.2).
 TRAIN_V8_RUN    ?= train/runs/v8
