@@ -1,7 +1,7 @@
 # mk/train.mk — the PyTorch trainer in train/ (included by the top-level Makefile).
 #
 #   make train-deps    Debian's PyTorch 1.13 + OpenBLAS (apt), if not there yet
-#   make train         the shipped model: train-v8 (after v2, v3, v5, v6, v7), copied into models/default (resumable: rerun it)
+#   make train         the shipped model: train-v9 (after v2, v3, v5, v6, v7, v8), copied into models/default (resumable: rerun it)
 #   make train-v1      the first run, the paper's recipe (the default until the third run)
 #   make train-v2      the second run, which the third starts from (train/README.md)
 #   make train-v3      the third run: one grouping stage, extra terms, a calibrated background threshold
@@ -17,7 +17,8 @@
 #   make train-v5      the fifth run: the wider world with the pixel-label term, resumable
 #   make train-v6      the sixth run: the fifth's continued, resumable
 #   make train-v7      the seventh run: the sixth's on a 12x12 grid, resumable
-#   make train-v8      the eighth run, the shipped model: the seventh's continued on varied hearts, resumable
+#   make train-v8      the eighth run: the seventh's continued on varied hearts, resumable
+#   make train-v9      the ninth run, the shipped model: the eighth's continued with plain grounds, resumable
 #   make train-bench-models  per-image time of the default against earlier defaults (from git)
 #   make train-samples the demo scenes in testdata/scenes
 #
@@ -40,7 +41,7 @@ TRAIN_NICE      ?= nice -n 10
 TRAIN_THREADS   ?= 2
 SUDO            := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: train-plain-valset train-deps train train-v1 train-v2 train-v3 train-v4 train-v5 train-v6 train-v7 train-v8 train-bench-models train-wide-valset train-wide-evalset train-indepset train-venv train-bench train-smoke train-test train-evalset train-valset train-eval train-samples
+.PHONY: train-plain-valset train-deps train train-v1 train-v2 train-v3 train-v4 train-v5 train-v6 train-v7 train-v8 train-v9 train-bench-models train-wide-valset train-wide-evalset train-indepset train-venv train-bench train-smoke train-test train-evalset train-valset train-eval train-samples
 
 # OpenBLAS chooses its kernels from the CPU's family and model number. On a
 # CPU that bookworm's OpenBLAS 0.3.21 does not know (a VM here shows "Intel(R)
@@ -65,12 +66,12 @@ train-deps:
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $(TRAIN_APT); \
 	fi
 
-# The shipped model is the eighth run's (below), which starts from the seventh's,
+# The shipped model is the ninth run's (below), which starts from the eighth's, the seventh's,
 # the sixth's, the fifth's and the third's: a fresh checkout runs them all in turn.
-train: train-v8
+train: train-v9
 	rm -rf models/default && mkdir -p models/default
-	cp $(TRAIN_V8_RUN)/hf/config.json $(TRAIN_V8_RUN)/hf/model.safetensors $(TRAIN_V8_RUN)/hf/vocab.json \
-		$(TRAIN_V8_RUN)/hf/merges.txt models/default/
+	cp $(TRAIN_V9_RUN)/hf/config.json $(TRAIN_V9_RUN)/hf/model.safetensors $(TRAIN_V9_RUN)/hf/vocab.json \
+		$(TRAIN_V9_RUN)/hf/merges.txt models/default/
 
 # The first run: the paper's losses and settings, ~65 min on one of 2 shared
 # cores; the embedded default until the third run. Its flags are spelled out
@@ -202,11 +203,12 @@ TRAIN_V5_M1     := --out ../$(TRAIN_V5_RUN)/m1 --init $(abspath $(TRAIN_V5_INIT)
 # After a pixel-label run: choose its decode and background threshold on the
 # wide validation scenes, then store the layers its int8 export keeps float.
 # $(1): the run folder, $(2): the refinement radii to choose among, $(3): the
-# keep-float list, $(4): the thresholds to try (default TRAIN_V5_THRESHOLDS).
+# keep-float list, $(4): the thresholds to try (default TRAIN_V5_THRESHOLDS),
+# $(5): more calibrate.py flags (the ninth run's --plain).
 define calibrate_pixel_run
 	$(MAKE) train-wide-valset
 	$(TRAIN_PY) train/calibrate.py --bin ./$(BIN) --model $(1)/hf --data $(TRAIN_WIDE_VAL_DIR) \
-		--refine $(2) --try-decodes --thresholds $(or $(4),$(TRAIN_V5_THRESHOLDS)) --write
+		--refine $(2) --try-decodes --thresholds $(or $(4),$(TRAIN_V5_THRESHOLDS)) $(5) --write
 	$(TRAIN_PY) train/keep_float.py $(1)/hf/config.json $(3)
 endef
 # The model a run starts from, made by the run before it when missing.
@@ -269,7 +271,7 @@ train-v7: train-deps build $(TRAIN_INDEP_DIR)/index.json $(TRAIN_V7_INIT)/model.
 	cd train && $(TRAIN_NICE) $(TRAIN_PY) train.py $(TRAIN_V7_M1) --threads 1 --export ../$(TRAIN_V7_RUN)/hf --half
 	$(call calibrate_pixel_run,$(TRAIN_V7_RUN),$(TRAIN_V7_REFINES),$(TRAIN_V7_INT8_KEEP),$(TRAIN_V7_THRESHOLDS))
 
-# The eighth run, the shipped model: the seventh run's weights, 6000 more
+# The eighth run (shipped until the ninth): the seventh run's weights, 6000 more
 # steps of the pixel-label recipe at lr 1.5e-4 on wide-varied (hearts of
 # several outlines; the seventh's weakest class), 12x12 grid. Chosen on
 # validation only (train/README.md, "The eighth run"): wide validation 64.2
@@ -289,6 +291,33 @@ $(TRAIN_V7_RUN)/hf/model.safetensors:
 train-v8: train-deps build $(TRAIN_V8_INIT)/model.safetensors
 	cd train && $(TRAIN_NICE) $(TRAIN_PY) train.py $(TRAIN_V8_M1) --threads $(TRAIN_THREADS) --export ../$(TRAIN_V8_RUN)/hf --half
 	$(call calibrate_pixel_run,$(TRAIN_V8_RUN),$(TRAIN_V8_REFINES),$(TRAIN_V8_INT8_KEEP),$(TRAIN_V8_THRESHOLDS))
+
+# The ninth run, the shipped model: the eighth run's weights, 3000 more steps
+# of the pixel-label recipe at lr 1.5e-4 on wide-plain (wide-varied with 30 %
+# of its scenes on a plain ground, shapes apart or touching: the eighth still
+# missed a shape in 45 % of its own plain checks), 12x12 grid, no in-training
+# evals. Chosen on validation only (train/README.md, "The ninth run"). It was
+# begun as a 4000-step run and shortened to 3000 at its step-100 checkpoint
+# (the machine gave 1.5 s a step; the cosine's lr there differs by 1e-8), so
+# the recipe does the same in two commands; its first 100 steps ran at two
+# threads, the rest at one. Its decode is chosen by the mean of the wide
+# validation mIoU and the share of the own plain checks passed
+# (calibrate.py --plain), not by the mIoU alone.
+TRAIN_V9_RUN    ?= train/runs/v9
+TRAIN_V9_INIT   ?= $(TRAIN_V8_RUN)/hf
+TRAIN_V9_INT8_KEEP := stages.0.
+TRAIN_V9_REFINES := 2,2.5,3,4
+TRAIN_V9_THRESHOLDS := 0.1,0.2,0.3
+TRAIN_V9_M1     := --out ../$(TRAIN_V9_RUN)/m1 --init $(abspath $(TRAIN_V9_INIT)) --world wide-plain $(TRAIN_PIXEL) \
+	--image-size 192 --lr 1.5e-4 --eval-every 0
+$(TRAIN_V8_RUN)/hf/model.safetensors:
+	$(MAKE) train-v8
+train-v9: train-deps build train-plain-valset $(TRAIN_V9_INIT)/model.safetensors
+	cd train && $(TRAIN_NICE) $(TRAIN_PY) train.py $(TRAIN_V9_M1) --steps 4000 --stop-at 100 --threads $(TRAIN_THREADS)
+	cd train && $(TRAIN_NICE) $(TRAIN_PY) train.py $(TRAIN_V9_M1) --steps 3000 --threads $(TRAIN_THREADS) \
+		--export ../$(TRAIN_V9_RUN)/hf --half
+	$(call calibrate_pixel_run,$(TRAIN_V9_RUN),$(TRAIN_V9_REFINES),$(TRAIN_V9_INT8_KEEP),$(TRAIN_V9_THRESHOLDS),\
+		--plain $(abspath $(TRAIN_PLAIN_VAL_DIR)))
 
 # PyPI's torch, for the side-by-side step timing (train/README.md, "Which
 # PyTorch"): its Linux wheel is the CUDA build and needs the nvidia-* wheels

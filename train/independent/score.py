@@ -46,14 +46,15 @@ def shape_hits(labels, gt, pred):
     return {labels[c - 1]: float((pred[gt == c] == c).mean()) for c in np.unique(gt) if c > 0}
 
 
-def plain_checks(binary, model, data, decode, tmp):
-    """-> list of dicts per scene: background, shapes, hits, pass."""
+def plain_checks(binary, model, data, flags, tmp):
+    """-> list of dicts per scene: background, shapes, hits, pass; flags: the
+    decode's (DECODES' values, or any other `groupvit run` flags)."""
     with open(os.path.join(data, "index.json")) as f:
         idx = json.load(f)
     labels = idx["labels"]
-    out = os.path.join(tmp, f"plain-{decode}")
+    out = tempfile.mkdtemp(prefix="plain-", dir=tmp)
     run([binary, "run", "--labels", ",".join(labels), "--input", os.path.join(data, "images"), "--out", out]
-        + (["--model", model] if model else []) + DECODES[decode])
+        + (["--model", model] if model else []) + list(flags))
     rows = []
     for it in idx["items"]:
         base = os.path.splitext(os.path.basename(it["image"]))[0]
@@ -96,7 +97,7 @@ def main():
             print("| **mIoU** | " + " | ".join(f"**{100 * s['miou']:.1f}**" for _, s in cols) + " |")
         if args.plain:
             for decode in DECODES:
-                rows = plain_checks(args.bin, args.model, args.plain, decode, tmp)
+                rows = plain_checks(args.bin, args.model, args.plain, DECODES[decode], tmp)
                 report["plain"][decode] = rows
                 print(f"\nplain-background checks, {decode} decode: {sum(r['pass'] for r in rows)}/{len(rows)} scenes "
                       "with all three shapes found and named")

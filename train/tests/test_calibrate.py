@@ -48,7 +48,7 @@ def test_best_decode_keeps_the_simplest_of_equals(monkeypatch):
     miou = {(0.0, False): {0.1: 0.50, 0.9: 0.40}, (1.5, False): {0.1: 0.55, 0.9: 0.42},
             (0.0, True): {0.1: 0.55, 0.9: 0.30}, (1.5, True): {0.1: 0.54, 0.9: 0.30}}
     monkeypatch.setattr(calibrate, "score_with_binary",
-                        lambda binary, model, data, refine=0.0, crop_names=False: lambda t: miou[(refine, crop_names)][t])
+                        lambda binary, model, data, refine=0.0, crop_names=False, plain=None: lambda t: miou[(refine, crop_names)][t])
     best, table = calibrate.best_decode("bin", "m", "d", [1.5], True, (0.1, 0.9))
     assert best == (1.5, False, 0.1)  # 0.55 twice: refinement alone is simpler than crop naming
     assert set(table) == set(miou)
@@ -60,7 +60,7 @@ def test_best_decode_chooses_among_radii(monkeypatch):
     import calibrate
     miou = {0.0: {0.1: 0.40}, 1.0: {0.1: 0.50}, 2.0: {0.1: 0.56}, 3.0: {0.1: 0.56}}
     monkeypatch.setattr(calibrate, "score_with_binary",
-                        lambda binary, model, data, refine=0.0, crop_names=False: lambda t: miou[refine][t])
+                        lambda binary, model, data, refine=0.0, crop_names=False, plain=None: lambda t: miou[refine][t])
     best, table = calibrate.best_decode("bin", "m", "d", [3.0, 1.0, 2.0], False, (0.1,))
     assert best == (2.0, False, 0.1)  # 2 and 3 tie: the smaller radius is the simpler decode
     assert set(table) == {(r, False) for r in miou}
@@ -72,3 +72,24 @@ def test_several_radii_need_try_decodes(monkeypatch, capsys):
     with pytest.raises(SystemExit):
         calibrate.main()
     assert "--try-decodes" in capsys.readouterr().err
+
+
+def test_plain_checks_count_as_much_as_the_miou(monkeypatch):
+    import calibrate
+    seen = {}
+
+    def fake_eval(cmd, **kw):  # `groupvit eval ... --json OUT`: writes the mIoU
+        with open(cmd[cmd.index("--json") + 1], "w") as f:
+            json.dump({"methods": {"groupvit": {"miou": 0.6}}}, f)
+
+    def fake_checks(binary, model, data, flags, tmp):
+        seen["flags"], seen["data"] = flags, data
+        return [{"pass": p} for p in (True, True, True, False)]
+
+    monkeypatch.setattr(calibrate.subprocess, "run", fake_eval)
+    monkeypatch.setattr(calibrate, "plain_checks", fake_checks)
+    assert calibrate.score_with_binary("bin", "m", "d", 3.0)(0.2) == pytest.approx(0.6)
+    assert "flags" not in seen  # no plain set: the mIoU alone
+    assert calibrate.score_with_binary("bin", "m", "d", 3.0, plain="checks")(0.2) == pytest.approx((0.6 + 0.75) / 2)
+    assert seen["data"] == "checks"
+    assert seen["flags"] == ["--bg-thresh", "0.2", "--refine", "3.0", "--crop-names=false"]  # the decode scored

@@ -274,3 +274,24 @@ def test_plain_check_set(tmp_path, monkeypatch):
     monkeypatch.setattr(sys, "argv", ["make_eval_set.py", "--world", "shapes", "--plain-checks", "--out", str(tmp_path)])
     with pytest.raises(SystemExit):
         make_eval_set.main()
+
+
+def test_the_plain_world_adds_plain_grounds_to_the_varied_world():
+    """wide-plain is wide-varied with ~PLAIN_GROUND_SHARE of its scenes drawn on
+    a plain ground, shapes apart or touching, never overlapping."""
+    n, grounds, neutral = 120, 0, 0
+    for i in range(n):
+        img, _, classes, objects = W.WORLDS["wide-plain"](0, i, with_mask=True, info=True)
+        varied = W.WORLDS["wide-varied"](0, i)[0]
+        if np.array_equal(img, varied):
+            continue  # the other scenes are wide-varied's, unchanged
+        grounds += 1
+        bg = img[classes == 0].astype(float)
+        assert bg.std(axis=0).max() < 12, f"scene {i}: a ground scene's background is not plain"
+        mean = bg.mean(axis=0)
+        neutral += np.ptp(mean) < 10 and (mean.mean() > 230 or mean.mean() < 30 or 60 < mean.mean() < 200)
+        for shape in {o["shape"] for o in objects}:  # every shape keeps all its pixels: nothing overlaps
+            area = sum(o["area"] for o in objects if o["shape"] == shape)
+            assert (classes == 1 + W.SHAPES.index(shape)).sum() == area, f"scene {i}: overlapping {shape}s"
+    assert abs(grounds / n - W.PLAIN_GROUND_SHARE) < 0.12, f"{grounds} plain-ground scenes of {n}"
+    assert neutral >= 0.6 * grounds, f"only {neutral} of {grounds} grounds are white, black or grey"
