@@ -76,7 +76,8 @@ def best_threshold(score, thresholds=THRESHOLDS):
 
 
 def best_decode(binary, model, data, refines, crop_names, thresholds, plain=None):
-    """-> ((refine, crop_names, threshold), {(refine, crop_names): {threshold: mIoU}})
+    """-> ((refine, crop_names, threshold), {(refine, crop_names): {threshold: score}})
+    (score: score_with_binary's, the mIoU or with plain its mean with the checks passed)
     over the decodes --try-decodes compares: no refinement and each radius in
     refines, each without crop naming and (crop_names) with it. They are
     scored simplest first (smaller radii before larger), so that a tie keeps

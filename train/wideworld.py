@@ -325,8 +325,8 @@ def scene(seed, index, with_mask=False, info=False, varied=False, plain=None, gr
     background, three different filled shapes well apart (plain_check_scene).
     ground=True draws a plain-ground scene (plain_ground_scene): a neutral or
     other plain background, the usual shapes, counts and outlines, mostly apart."""
-    rng = np.random.default_rng([seed, index, 20] if plain is None and not ground else
-                                [seed, index, 22] if ground else [seed, index, 21])
+    stream = 21 if plain is not None else 22 if ground else 20  # a check, a plain-ground scene, any other
+    rng = np.random.default_rng([seed, index, stream])
     bg = BACKGROUNDS[rng.choice(len(BACKGROUNDS), p=BG_P)]
     img = background(bg, rng).astype(np.float32)
     n = int(rng.choice(6, p=[0.2, 0.2, 0.2, 0.15, 0.13, 0.12])) + 1
