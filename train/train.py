@@ -117,6 +117,8 @@ LOSS_TERMS = [
                            "--sharpen-weight"),
     ("affinity", "aff", 0.0, "affinity term: tokens with alike features share a group, others not"),
     ("repel", "rep", 0.0, "repulsion term: no two groups' assignment logits alike"),
+    ("purity", "pure", 0.0, "purity term: each final group should hold the cells of one class of the "
+                            "generator's class map (needs its masks, as the pixel-label term)"),
     ("mask", "mask", 0.0, "pixel-label term: the decode's per-pixel label distribution against the generator's "
                           "class map, and the whole-image ranking the decode's top-k reads (the paper has no "
                           "pixel labels; the fifth run's departure)"),
@@ -383,6 +385,34 @@ def repulsion(softs, cap=1.0):
     return torch.stack(out).mean()
 
 
+def assignment_on_grid(softs, grid):
+    """The soft assignments chained over the stages and resized bilinearly to
+    the class map's grid x grid cells, as the decode resizes them to the frame
+    -> [B, G, grid, grid]."""
+    chain = chained(softs)
+    B, G, N = chain.shape
+    side = math.isqrt(N)
+    return F.interpolate(chain.reshape(B, G, side, side), size=(grid, grid), mode="bilinear", align_corners=False)
+
+
+def group_purity(softs, fractions):
+    """How mixed the final groups are: per group, the entropy (nats) of the
+    classes of the cells it holds (the class map read through the chained soft
+    assignment), weighted by how much of the frame the group holds. The decode
+    names a group once, so a group holding two shapes misnames one of them
+    whatever its embedding; the pixel-label term only asks that the mixture be
+    named right, and a group split half and half between two shapes pays it no
+    more than log 2 per cell, a saddle the embedding can sit on. This term pays
+    for the mixing itself and moves only the assignment. 0 when every group
+    holds one class. softs as losses', fractions [B, 7, g, g] -> scalar."""
+    assign = assignment_on_grid(softs, fractions.shape[-1]).flatten(2)  # [B, G, g*g]
+    holds = torch.einsum("bgn,bcn->bgc", assign, fractions.flatten(2))  # [B, G, 7]
+    mass = holds.sum(dim=-1)  # [B, G]
+    share = holds / mass.clamp_min(1e-12)[..., None]
+    entropy = -(share * share.clamp_min(1e-12).log()).sum(dim=-1)
+    return ((mass * entropy).sum(dim=1) / mass.sum(dim=1).clamp_min(1e-12)).mean()
+
+
 def pixel_labels(image, groups, softs, prompts, fractions, pos, scale, class_weight=None):
     """The pixel-label term: how far the zero-shot decode's reading of the
     image is from the generator's class map. The decode gives each pixel the
@@ -399,11 +429,7 @@ def pixel_labels(image, groups, softs, prompts, fractions, pos, scale, class_wei
     multi-label cross-entropy over the six prompts).
     image [B, P], groups [B, G, P], softs as losses', prompts [6, P] in
     world.SHAPES order, fractions [B, 7, g, g], pos [B, 6] -> scalar."""
-    chain = chained(softs)
-    B, G, N = chain.shape
-    side = math.isqrt(N)
-    grid = fractions.shape[-1]
-    assign = F.interpolate(chain.reshape(B, G, side, side), size=(grid, grid), mode="bilinear", align_corners=False)
+    assign = assignment_on_grid(softs, fractions.shape[-1])
     logp = F.log_softmax(scale * torch.einsum("bgp,lp->bgl", groups, prompts), dim=-1)  # [B, G, L]
     # log of each cell's mixture, in log space so that no clamp cuts the gradient
     # of a cell that is badly wrong (a scale of 100 makes near-certain groups)
@@ -466,8 +492,8 @@ def frozen_encode_text(model, ids):
 def losses(model, pixels, ids, pos, pool_itc="mean", pool_ml="mean", extra=(), spread_groups=4.0,
            affinity_shift=0.5, fragment_shift=0.5, fractions=None, frozen_text=False, class_weight=None):
     """-> {name: scalar}: "itc" and "ml" always, and each term named in `extra`
-    (of "flat", "dist", "claim", "frag", "ent", "spr", "aff", "rep", "mask"; train.py passes those with a
-    weight above 0). "mask" needs fractions (batch's masks=True); class_weight
+    (of "flat", "dist", "claim", "frag", "ent", "spr", "aff", "rep", "pure", "mask"; train.py passes those
+    with a weight above 0). "pure" and "mask" need fractions (batch's masks=True); class_weight
     is its per-class weight (pixel_labels). frozen_text: the text tower is
     encoded as inference encodes it (eval mode, no gradient)."""
     B = pixels.shape[0]
@@ -506,6 +532,8 @@ def losses(model, pixels, ids, pos, pool_itc="mean", pool_ml="mean", extra=(), s
         out["aff"] = affinity(softs, tokens, affinity_shift)
     if "rep" in extra:
         out["rep"] = repulsion(softs)
+    if "pure" in extra:
+        out["pure"] = group_purity(softs, fractions)
     if "mask" in extra:
         out["mask"] = pixel_labels(image, groups, softs, prompts, fractions, pos, s, class_weight)
     return out
@@ -696,7 +724,7 @@ def main():
             g["lr"] = lr
         model.train()
         pixels, ids, pos, fractions = batch(step, args.batch, tok, context, config["vision_config"]["image_size"],
-                                            scene, masks=weights["mask"] > 0)
+                                            scene, masks=weights["mask"] > 0 or weights["pure"] > 0)
         terms = losses(model, pixels, ids, pos, args.pool_itc, args.pool_ml,
                        [name for name, w in weights.items() if w > 0 and name not in ("itc", "ml")],
                        args.spread_groups, args.affinity_shift, args.fragment_shift, fractions, args.freeze_text,

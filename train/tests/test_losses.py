@@ -364,3 +364,31 @@ def test_class_weights_parses_and_refuses():
     for bad in ("hearts=2", "heart", "heart=two", "heart=0", "heart=-1", "heart=inf"):
         with pytest.raises(argparse.ArgumentTypeError):
             class_weights(bad)
+
+
+def test_group_purity_is_zero_for_one_class_groups_and_log_2_for_halves():
+    from train import group_purity
+    _, _, softs, _, fractions, _ = pixel_case(True)
+    # the bilinear resize blurs the column edge, so even the clean split holds a little of both
+    clean = group_purity(softs, fractions)
+    halves = group_purity([torch.full((1, 2, 4), 0.5)], fractions)
+    assert torch.isclose(halves, torch.tensor(math.log(2)), atol=1e-5)
+    assert clean < halves - 0.25
+    # a nearest-neighbour grid (no blur: one token per cell) holds exactly one class per group
+    sharp = torch.tensor([[[1.0, 0.0, 1.0, 0.0], [0.0, 1.0, 0.0, 1.0]]])
+    from train import class_fractions
+    import numpy as np
+    maps = np.zeros((1, 2, 2), np.uint8)
+    maps[0, :, 0] = 1
+    assert group_purity([sharp], class_fractions(maps, 7, grid=2)) < 1e-6
+
+
+def test_group_purity_pulls_each_column_to_the_group_that_leads_it():
+    from train import group_purity
+    _, _, _, _, fractions, _ = pixel_case(True)
+    # group 0 leans a little to the left column (tokens 0, 2), group 1 to the right (1, 3)
+    logits = torch.tensor([[[0.1, -0.1, 0.1, -0.1], [-0.1, 0.1, -0.1, 0.1]]], requires_grad=True)
+    group_purity([logits.softmax(dim=1)], fractions).backward()
+    g = logits.grad[0]
+    assert (g[0, [0, 2]] < 0).all() and (g[1, [1, 3]] < 0).all()
+    assert (g[0, [1, 3]] > 0).all() and (g[1, [0, 2]] > 0).all()
