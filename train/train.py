@@ -475,14 +475,16 @@ def class_weights(spec):
     return w
 
 
-def frozen_encode_text(model, ids):
+def frozen_encode_text(model, ids, grad=False):
     """The text embeddings as inference computes them: the projector's
-    BatchNorm on its running statistics, not the batch's; no gradient."""
+    BatchNorm on its running statistics, not the batch's; no gradient unless
+    grad (then the tower learns through the very arithmetic inference uses,
+    and the statistics stay as they are)."""
     towers = (model.text_model, model.text_projection)
     modes = [t.training for t in towers]
     for t in towers:
         t.eval()
-    with torch.no_grad():
+    with torch.set_grad_enabled(grad and torch.is_grad_enabled()):
         text = model.encode_text(ids)
     for t, mode in zip(towers, modes):
         t.train(mode)
@@ -490,19 +492,21 @@ def frozen_encode_text(model, ids):
 
 
 def losses(model, pixels, ids, pos, pool_itc="mean", pool_ml="mean", extra=(), spread_groups=4.0,
-           affinity_shift=0.5, fragment_shift=0.5, fractions=None, frozen_text=False, class_weight=None):
+           affinity_shift=0.5, fragment_shift=0.5, fractions=None, frozen_text=False, class_weight=None,
+           text_as_inference=False):
     """-> {name: scalar}: "itc" and "ml" always, and each term named in `extra`
     (of "flat", "dist", "claim", "frag", "ent", "spr", "aff", "rep", "pure", "mask"; train.py passes those
     with a weight above 0). "pure" and "mask" need fractions (batch's masks=True); class_weight
-    is its per-class weight (pixel_labels). frozen_text: the text tower is
+    is its per-class weight (pixel_labels). text_as_inference: the text tower
+    is encoded as inference encodes it, and learns so. frozen_text: the text tower is
     encoded as inference encodes it (eval mode, no gradient)."""
     B = pixels.shape[0]
     image, groups, softs, hards, tokens = model.encode_image(pixels, with_tokens=True)
     named = {"flat", "dist", "claim", "frag"} & set(extra)  # the terms that judge groups by the caption's nouns
     occupied = occupied_groups(hards) if named or {"occupied", "soft", "named"} & {pool_itc, pool_ml} else None
     by_label = pool_ml == "named"  # the owners of the nouns are then the groups the decode would name
-    if frozen_text:
-        text = frozen_encode_text(model, ids)
+    if frozen_text or text_as_inference:
+        text = frozen_encode_text(model, ids, grad=not frozen_text)
     else:
         text = model.encode_text(ids)  # captions and prompts share one pass (one BatchNorm batch), as officially
     caption, prompts = text[:B], text[B:]
@@ -648,6 +652,9 @@ def main():
     ap.add_argument("--freeze-text", action="store_true",
                     help="keep the text tower (and its projector) as --init gave it: the image tower learns to "
                     "meet the label embeddings inference will use (the fifth run)")
+    ap.add_argument("--text-as-inference", action="store_true",
+                    help="train the text tower through inference's arithmetic (the projector's BatchNorm on its "
+                    "running statistics), so the label embeddings can move apart (the paper: batch statistics)")
     ap.add_argument("--half", action="store_true", help="export the weights as float16 (half the file; how the shipped model is stored)")
     ap.add_argument("--world", default="shapes", choices=sorted(WORLDS),
                     help="training scenes: world.py's (shapes; the third run's) or wideworld.py's (wide; wide-varied: "
@@ -728,7 +735,7 @@ def main():
         terms = losses(model, pixels, ids, pos, args.pool_itc, args.pool_ml,
                        [name for name, w in weights.items() if w > 0 and name not in ("itc", "ml")],
                        args.spread_groups, args.affinity_shift, args.fragment_shift, fractions, args.freeze_text,
-                       args.class_weight)
+                       args.class_weight, args.text_as_inference)
         opt.zero_grad(set_to_none=True)
         sum(weights[name] * term for name, term in terms.items()).backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)

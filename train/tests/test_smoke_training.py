@@ -169,3 +169,32 @@ def test_wide_world_run_watches_an_evaluation_folder(tmp_path):
     ind = [line for line in p.stderr.splitlines() if line.startswith("step 1: independent mIoU")]
     assert len(own) == 1 and len(ind) == 1
     assert open(tmp_path / "run" / "vocab.json").read() == open(os.path.join(DEFAULT, "vocab.json")).read()
+
+
+def test_text_as_inference_learns_through_the_running_statistics():
+    """--text-as-inference: the text tower gets a gradient, its embeddings are
+    the eval-mode ones (BatchNorm on running statistics, which the step leaves
+    alone); frozen, the same embeddings and no gradient."""
+    from model import GroupViT, make_config
+    from train import frozen_encode_text
+    torch.manual_seed(0)
+    model = GroupViT(make_config(50, width=32, depths=[1, 1], heads=2, groups=[4, 0], out_groups=[4], image_size=32,
+                                 patch_size=16, text_width=32))
+    model.train()
+    ids = torch.randint(1, 49, (5, 8))
+    stats = [b.running_mean.clone() for b in model.modules() if isinstance(b, torch.nn.BatchNorm1d)]
+    assert stats, "the text projector has a BatchNorm"
+    learnt = frozen_encode_text(model, ids, grad=True)
+    learnt.pow(2).sum().backward()
+    assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in model.text_projection.parameters()
+               if p.requires_grad)
+    assert all(torch.equal(a, b.running_mean) for a, b in
+               zip(stats, (b for b in model.modules() if isinstance(b, torch.nn.BatchNorm1d))))
+    frozen = frozen_encode_text(model, ids)
+    assert not frozen.requires_grad and torch.allclose(frozen, learnt.detach())
+    model.eval()
+    with torch.no_grad():
+        assert torch.allclose(model.encode_text(ids), frozen)
+    model.train()
+    frozen_encode_text(model, ids, grad=True)
+    assert model.text_model.training and model.text_projection.training  # the helper puts the modes back
