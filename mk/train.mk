@@ -309,16 +309,26 @@ TRAIN_V9_INIT   ?= $(TRAIN_V8_RUN)/hf
 TRAIN_V9_INT8_KEEP := stages.0.
 TRAIN_V9_REFINES := 2,2.5,3,4
 TRAIN_V9_THRESHOLDS := 0.1,0.2,0.3
-TRAIN_V9_M1     := --out ../$(TRAIN_V9_RUN)/m1 --init $(abspath $(TRAIN_V9_INIT)) --world wide-plain $(TRAIN_PIXEL) \
+# A run continued from another's weights on wide-plain and shortened on the
+# way, as the ninth and tenth were: $(1) the run folder, $(2) the weights it
+# starts from, $(3) the steps it was begun with, $(4) the checkpoint it was
+# shortened at, $(5) the steps it ran. The first call follows the schedule it
+# was begun with up to that checkpoint, the second resumes it on the shorter
+# one; the decode is chosen with the plain checks counting (calibrate.py --plain).
+define continue_on_wide_plain
+	cd train && $(TRAIN_NICE) $(TRAIN_PY) train.py $(call wide_plain_flags,$(1),$(2)) \
+		--steps $(3) --stop-at $(4) --threads $(TRAIN_THREADS)
+	cd train && $(TRAIN_NICE) $(TRAIN_PY) train.py $(call wide_plain_flags,$(1),$(2)) \
+		--steps $(5) --threads $(TRAIN_THREADS) --export ../$(1)/hf --half
+	$(call calibrate_pixel_run,$(1),$(TRAIN_V9_REFINES),$(TRAIN_V9_INT8_KEEP),$(TRAIN_V9_THRESHOLDS),\
+		--plain $(abspath $(TRAIN_PLAIN_VAL_DIR)))
+endef
+wide_plain_flags = --out ../$(1)/m1 --init $(abspath $(2)) --world wide-plain $(TRAIN_PIXEL) \
 	--image-size 192 --lr 1.5e-4 --eval-every 0
 $(TRAIN_V8_RUN)/hf/model.safetensors:
 	$(MAKE) train-v8
 train-v9: train-deps build train-plain-valset $(TRAIN_V9_INIT)/model.safetensors
-	cd train && $(TRAIN_NICE) $(TRAIN_PY) train.py $(TRAIN_V9_M1) --steps 4000 --stop-at 100 --threads $(TRAIN_THREADS)
-	cd train && $(TRAIN_NICE) $(TRAIN_PY) train.py $(TRAIN_V9_M1) --steps 3000 --threads $(TRAIN_THREADS) \
-		--export ../$(TRAIN_V9_RUN)/hf --half
-	$(call calibrate_pixel_run,$(TRAIN_V9_RUN),$(TRAIN_V9_REFINES),$(TRAIN_V9_INT8_KEEP),$(TRAIN_V9_THRESHOLDS),\
-		--plain $(abspath $(TRAIN_PLAIN_VAL_DIR)))
+	$(call continue_on_wide_plain,$(TRAIN_V9_RUN),$(TRAIN_V9_INIT),4000,100,3000)
 
 # The tenth run, the shipped model: the ninth run's weights, 3000 more steps of
 # the same recipe on the same world (wide-plain, lr 1.5e-4, 12x12 grid, no
@@ -330,16 +340,10 @@ train-v9: train-deps build train-plain-valset $(TRAIN_V9_INIT)/model.safetensors
 # ninth (calibrate.py --plain): refine 2 at threshold 0.2.
 TRAIN_V10_RUN   ?= train/runs/v10
 TRAIN_V10_INIT  ?= $(TRAIN_V9_RUN)/hf
-TRAIN_V10_M1    := --out ../$(TRAIN_V10_RUN)/m1 --init $(abspath $(TRAIN_V10_INIT)) --world wide-plain $(TRAIN_PIXEL) \
-	--image-size 192 --lr 1.5e-4 --eval-every 0
 $(TRAIN_V9_RUN)/hf/model.safetensors:
 	$(MAKE) train-v9
 train-v10: train-deps build train-plain-valset $(TRAIN_V10_INIT)/model.safetensors
-	cd train && $(TRAIN_NICE) $(TRAIN_PY) train.py $(TRAIN_V10_M1) --steps 6000 --stop-at 250 --threads $(TRAIN_THREADS)
-	cd train && $(TRAIN_NICE) $(TRAIN_PY) train.py $(TRAIN_V10_M1) --steps 3000 --threads $(TRAIN_THREADS) \
-		--export ../$(TRAIN_V10_RUN)/hf --half
-	$(call calibrate_pixel_run,$(TRAIN_V10_RUN),$(TRAIN_V9_REFINES),$(TRAIN_V9_INT8_KEEP),$(TRAIN_V9_THRESHOLDS),\
-		--plain $(abspath $(TRAIN_PLAIN_VAL_DIR)))
+	$(call continue_on_wide_plain,$(TRAIN_V10_RUN),$(TRAIN_V10_INIT),6000,250,3000)
 
 # PyPI's torch, for the side-by-side step timing (train/README.md, "Which
 # PyTorch"): its Linux wheel is the CUDA build and needs the nvidia-* wheels

@@ -61,10 +61,10 @@ def score_with_binary(binary, model, data, refine=0.0, crop_names=False, plain=N
             if not plain:
                 return miou
             rows = plain_checks(binary, model, plain, flags, tmp)
-            passed = sum(r["pass"] for r in rows) / len(rows)
+            passed = sum(r["pass"] for r in rows)
             print(f"  refine {refine:g} crop-names {str(crop_names).lower()} bg-thresh {t:g}: mIoU {100 * miou:.1f}, "
-                  f"plain checks {sum(r['pass'] for r in rows)}/{len(rows)}", flush=True)
-            return (miou + passed) / 2
+                  f"plain checks {passed}/{len(rows)}", flush=True)
+            return (miou + passed / len(rows)) / 2
     return score
 
 

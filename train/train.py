@@ -475,7 +475,7 @@ def class_weights(spec):
     return w
 
 
-def frozen_encode_text(model, ids, grad=False):
+def encode_text_as_inference(model, ids, grad=False):
     """The text embeddings as inference computes them: the projector's
     BatchNorm on its running statistics, not the batch's; no gradient unless
     grad (then the tower learns through the very arithmetic inference uses,
@@ -506,7 +506,7 @@ def losses(model, pixels, ids, pos, pool_itc="mean", pool_ml="mean", extra=(), s
     occupied = occupied_groups(hards) if named or {"occupied", "soft", "named"} & {pool_itc, pool_ml} else None
     by_label = pool_ml == "named"  # the owners of the nouns are then the groups the decode would name
     if frozen_text or text_as_inference:
-        text = frozen_encode_text(model, ids, grad=not frozen_text)
+        text = encode_text_as_inference(model, ids, grad=not frozen_text)
     else:
         text = model.encode_text(ids)  # captions and prompts share one pass (one BatchNorm batch), as officially
     caption, prompts = text[:B], text[B:]

@@ -176,7 +176,7 @@ def test_text_as_inference_learns_through_the_running_statistics():
     the eval-mode ones (BatchNorm on running statistics, which the step leaves
     alone); frozen, the same embeddings and no gradient."""
     from model import GroupViT, make_config
-    from train import frozen_encode_text
+    from train import encode_text_as_inference
     torch.manual_seed(0)
     model = GroupViT(make_config(50, width=32, depths=[1, 1], heads=2, groups=[4, 0], out_groups=[4], image_size=32,
                                  patch_size=16, text_width=32))
@@ -184,17 +184,17 @@ def test_text_as_inference_learns_through_the_running_statistics():
     ids = torch.randint(1, 49, (5, 8))
     stats = [b.running_mean.clone() for b in model.modules() if isinstance(b, torch.nn.BatchNorm1d)]
     assert stats, "the text projector has a BatchNorm"
-    learnt = frozen_encode_text(model, ids, grad=True)
+    learnt = encode_text_as_inference(model, ids, grad=True)
     learnt.pow(2).sum().backward()
     assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in model.text_projection.parameters()
                if p.requires_grad)
     assert all(torch.equal(a, b.running_mean) for a, b in
                zip(stats, (b for b in model.modules() if isinstance(b, torch.nn.BatchNorm1d))))
-    frozen = frozen_encode_text(model, ids)
+    frozen = encode_text_as_inference(model, ids)
     assert not frozen.requires_grad and torch.allclose(frozen, learnt.detach())
     model.eval()
     with torch.no_grad():
         assert torch.allclose(model.encode_text(ids), frozen)
     model.train()
-    frozen_encode_text(model, ids, grad=True)
+    encode_text_as_inference(model, ids, grad=True)
     assert model.text_model.training and model.text_projection.training  # the helper puts the modes back
