@@ -312,22 +312,25 @@ TRAIN_V9_INIT   ?= $(TRAIN_V8_RUN)/hf
 TRAIN_V9_INT8_KEEP := stages.0.
 TRAIN_V9_REFINES := 2,2.5,3,4
 TRAIN_V9_THRESHOLDS := 0.1,0.2,0.3
-# A run continued from another's weights on wide-plain and shortened on the
-# way, as the ninth and tenth were: $(1) the run folder, $(2) the weights it
-# starts from, $(3) the steps it was begun with, $(4) the checkpoint it was
-# shortened at, $(5) the steps it ran. The first call follows the schedule it
-# was begun with up to that checkpoint, the second resumes it on the shorter
-# one; the decode is chosen with the plain checks counting (calibrate.py --plain).
+# A run from another's weights on wide-plain, exported and calibrated: $(1)
+# the run folder, $(2) the weights it starts from, $(3) its steps, $(4) and
+# $(5) the scenes' size and the learning rate (wide_plain_flags' defaults when
+# empty); the decode is chosen with the plain checks counting (calibrate.py --plain).
+define train_on_wide_plain
+	cd train && $(TRAIN_NICE) $(TRAIN_PY) train.py $(call wide_plain_flags,$(1),$(2),$(4),$(5)) \
+		--steps $(3) --threads $(TRAIN_THREADS) --export ../$(1)/hf --half
+	$(call calibrate_pixel_run,$(1),$(TRAIN_V9_REFINES),$(TRAIN_V9_INT8_KEEP),$(TRAIN_V9_THRESHOLDS),\
+		--plain $(abspath $(TRAIN_PLAIN_VAL_DIR)))
+endef
+# Such a run shortened on the way, as the ninth and tenth were: $(3) the
+# steps it was begun with, $(4) the checkpoint it was shortened at, $(5) the
+# steps it ran. The first call follows the schedule it was begun with up to
+# that checkpoint; train_on_wide_plain resumes it on the shorter one.
 define continue_on_wide_plain
 	cd train && $(TRAIN_NICE) $(TRAIN_PY) train.py $(call wide_plain_flags,$(1),$(2)) \
 		--steps $(3) --stop-at $(4) --threads $(TRAIN_THREADS)
-	cd train && $(TRAIN_NICE) $(TRAIN_PY) train.py $(call wide_plain_flags,$(1),$(2)) \
-		--steps $(5) --threads $(TRAIN_THREADS) --export ../$(1)/hf --half
-	$(call calibrate_with_plain_checks,$(1))
+	$(call train_on_wide_plain,$(1),$(2),$(5))
 endef
-# the ninth run's calibration: the decode chosen with the plain checks counting
-calibrate_with_plain_checks = $(call calibrate_pixel_run,$(1),$(TRAIN_V9_REFINES),$(TRAIN_V9_INT8_KEEP),$(TRAIN_V9_THRESHOLDS),\
-	--plain $(abspath $(TRAIN_PLAIN_VAL_DIR)))
 # $(3) the scenes' size in pixels (default 192: a 12x12 patch grid), $(4) the learning rate (default 1.5e-4)
 wide_plain_flags = --out ../$(1)/m1 --init $(abspath $(2)) --world wide-plain $(TRAIN_PIXEL) \
 	--image-size $(or $(3),192) --lr $(or $(4),1.5e-4) --eval-every 0
@@ -355,31 +358,27 @@ train-v10: train-deps build train-plain-valset $(TRAIN_V10_INIT)/model.safetenso
 # patch grid (the seventh went from 8x8 to 12x12 the same way: --init
 # resizes the position embeddings), 2500 steps of the same recipe on
 # wide-plain at lr 2e-4, no in-training evals; 32 minutes at two threads.
-# Chosen on validation only (train/README.md, "The eleventh and twelfth
-# runs"); calibrated as the ninth (calibrate.py --plain): refine 2.5 at 0.2.
+# Chosen on validation only (train/README.md, "The eleventh run");
+# calibrated as the ninth (calibrate.py --plain): refine 2.5 at 0.2.
 TRAIN_V11_RUN   ?= train/runs/v11
 TRAIN_V11_INIT  ?= $(TRAIN_V10_RUN)/hf
 $(TRAIN_V10_RUN)/hf/model.safetensors:
 	$(MAKE) train-v10
 train-v11: train-deps build train-plain-valset $(TRAIN_V11_INIT)/model.safetensors
-	cd train && $(TRAIN_NICE) $(TRAIN_PY) train.py $(call wide_plain_flags,$(TRAIN_V11_RUN),$(TRAIN_V11_INIT),224,2e-4) \
-		--steps 2500 --threads $(TRAIN_THREADS) --export ../$(TRAIN_V11_RUN)/hf --half
-	$(call calibrate_with_plain_checks,$(TRAIN_V11_RUN))
+	$(call train_on_wide_plain,$(TRAIN_V11_RUN),$(TRAIN_V11_INIT),2500,224,2e-4)
 
 # The twelfth run (tried, not shipped): the eleventh's weights fed 256-pixel
 # scenes, a 16x16 patch grid, 1500 steps of the same recipe at lr 2e-4; 37
 # minutes (its first 700 steps at one thread beside the eleventh's
 # calibration, the rest at two); calibrated as the ninth: refine 2 at 0.2.
 # Validation preferred it; the independent scenes did not, and the eleventh
-# ships (train/README.md, "The eleventh and twelfth runs", says why).
+# ships (train/README.md, "The eleventh run", says why).
 TRAIN_V12_RUN   ?= train/runs/v12
 TRAIN_V12_INIT  ?= $(TRAIN_V11_RUN)/hf
 $(TRAIN_V11_RUN)/hf/model.safetensors:
 	$(MAKE) train-v11
 train-v12: train-deps build train-plain-valset $(TRAIN_V12_INIT)/model.safetensors
-	cd train && $(TRAIN_NICE) $(TRAIN_PY) train.py $(call wide_plain_flags,$(TRAIN_V12_RUN),$(TRAIN_V12_INIT),256,2e-4) \
-		--steps 1500 --threads $(TRAIN_THREADS) --export ../$(TRAIN_V12_RUN)/hf --half
-	$(call calibrate_with_plain_checks,$(TRAIN_V12_RUN))
+	$(call train_on_wide_plain,$(TRAIN_V12_RUN),$(TRAIN_V12_INIT),1500,256,2e-4)
 
 # PyPI's torch, for the side-by-side step timing (train/README.md, "Which
 # PyTorch"): its Linux wheel is the CUDA build and needs the nvidia-* wheels
