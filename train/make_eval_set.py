@@ -1,6 +1,6 @@
 """Write held-out scenes for the Go evaluator (`groupvit eval --data DIR`).
 
-    python3 train/make_eval_set.py --out DIR [--n 500] [--seed 1] [--world shapes|wide|wide-varied|wide-plain] [--plain-checks]
+    python3 train/make_eval_set.py --out DIR [--n 500] [--seed 1] [--world shapes|wide|wide-varied|wide-plain|wide-hearts] [--plain-checks]
 
 DIR/images/NNNN.png   the 128x128 RGB scene
 DIR/masks/NNNN.png    8-bit ground truth: 0 = background, 1..6 = circle, square,
@@ -36,13 +36,13 @@ def main():
     ap.add_argument("--samples", action="store_true", help="images only, named scene_NN.png, no masks/index")
     ap.add_argument("--world", default="shapes", choices=sorted(WORLDS), help="the scene generator")
     ap.add_argument("--plain-checks", action="store_true",
-                    help="plain-background checks of the wide world (with --world wide, wide-varied or wide-plain)")
+                    help="plain-background checks of the wide world (with --world wide, wide-varied, wide-plain or wide-hearts)")
     args = ap.parse_args()
     scene = WORLDS[args.world]
     if args.plain_checks:
         if args.world == "shapes":
-            ap.error("--plain-checks draws wideworld.py's scenes: use --world wide, wide-varied or wide-plain")
-        varied = args.world != "wide"  # the worlds with varied hearts
+            ap.error("--plain-checks draws wideworld.py's scenes: use --world wide, wide-varied, wide-plain or wide-hearts")
+        varied = {"wide": False, "wide-hearts": "built"}.get(args.world, True)  # which hearts the world draws
         scene = lambda seed, index, with_mask: plain_check_scene(seed, index, with_mask, info=True, varied=varied)
     items = []
     if not args.samples:

@@ -658,7 +658,8 @@ def main():
     ap.add_argument("--half", action="store_true", help="export the weights as float16 (half the file; how the shipped model is stored)")
     ap.add_argument("--world", default="shapes", choices=sorted(WORLDS),
                     help="training scenes: world.py's (shapes; the third run's) or wideworld.py's (wide; wide-varied: "
-                    "hearts of several outlines; wide-plain: that with 30 %% plain-ground scenes, the shipped model's)")
+                    "hearts of several outlines; wide-plain: that with 30 %% plain-ground scenes; wide-hearts: that with "
+                    "hearts built as other drawing code builds them)")
     ap.add_argument("--class-weight", type=class_weights, default=None, metavar="CLASS=W,...",
                     help="the pixel-label term's weight of these classes (background or a shape; "
                     "the others keep 1), e.g. heart=2")

@@ -218,10 +218,51 @@ def _heart(rng):
     return _fit_unit(pts)
 
 
+def _heart_built(rng):
+    """A heart built as drawing code builds one, in one of three ways with its
+    proportions drawn: a diamond with a half disc on each upper edge (the
+    CSS heart), an outline of four cubic Bezier curves (the SVG heart), or
+    the polar curve r = 2 - 2 sin t + k sin t sqrt|cos t| / (sin t + 1.4).
+    These hearts are rounder and blunter than _heart's; the implicit curve
+    (x² + y² - 1)³ = x² y³ is left out on purpose: the independent set draws
+    it, so its heart score stays a test on an outline never trained on."""
+    kind = rng.random()
+    if kind < 1 / 3:
+        h = rng.uniform(0.8, 1.3)  # the diamond's half height (half width 1): the tip's angle
+        a0 = math.atan2(h, 1)     # from the upper-right edge's midpoint to the right corner
+        right = [(0.5 + math.hypot(1, h) / 2 * math.cos(a), -h / 2 + math.hypot(1, h) / 2 * math.sin(a))
+                 for a in np.linspace(a0, a0 - math.pi, 20)]
+        left = [(-x, y) for x, y in reversed(right)]
+        return _fit_unit([(0.0, h)] + right + left[1:])
+    if kind < 2 / 3:
+        cleft, top, tip = rng.uniform(-0.75, -0.4), rng.uniform(-1.35, -1.1), rng.uniform(0.8, 1.5)
+        side_y = rng.uniform(-0.4, 0.0)   # where the outline is widest
+        segments = [((0.0, cleft), (rng.uniform(0.05, 0.3), top), (1.0, top + rng.uniform(0.0, 0.3)), (1.0, side_y)),
+                    ((1.0, side_y), (1.0, side_y + rng.uniform(0.3, 0.7)), (rng.uniform(0.15, 0.5), tip - rng.uniform(0.1, 0.4)),
+                     (0.0, tip))]
+        t = np.linspace(0, 1, 12)[:, None]
+        right = np.concatenate([(1 - t) ** 3 * np.array(p0) + 3 * (1 - t) ** 2 * t * np.array(p1)
+                                + 3 * (1 - t) * t ** 2 * np.array(p2) + t ** 3 * np.array(p3)
+                                for p0, p1, p2, p3 in segments])
+        left = right[::-1] * [-1, 1]
+        return _fit_unit([tuple(p) for p in right] + [tuple(p) for p in left[1:-1]])
+    k = rng.uniform(0.5, 1.5)
+    t = np.linspace(-math.pi, math.pi, 64, endpoint=False)
+    r = 2 - 2 * np.sin(t) + k * np.sin(t) * np.sqrt(np.abs(np.cos(t))) / (np.sin(t) + 1.4)
+    return _fit_unit(list(zip(r * np.cos(t), -r * np.sin(t))))  # y down: the cleft up, the tip down
+
+
 def _unit_polygon(shape, rng, varied=False):
     """-> list of (x, y) in [-1, 1]²: this object's variant of the shape;
-    varied=True also varies the heart's outline (_heart)."""
-    if shape == "heart" and varied and rng.random() < 0.7:
+    varied=True also varies the heart's outline (_heart); varied="built" also
+    draws hearts built as other drawing code builds them (_heart_built)."""
+    if shape == "heart" and varied == "built":
+        pick = rng.random()
+        if pick < 0.4:
+            return _heart_built(rng)
+        if pick < 0.8:
+            return _heart(rng)
+    elif shape == "heart" and varied and rng.random() < 0.7:
         return _heart(rng)
     if shape == "circle":
         return _CIRCLE
@@ -509,8 +550,9 @@ def plain_check_scene(seed, index, with_mask=False, info=False, varied=False):
 
 # The scene generators by name, as train.py --world and make_eval_set.py
 # --world choose them: world.py's (the third run's), this one (the fifth's),
-# this one with varied hearts (the sixth's and eighth's) or that with plain
-# grounds added (wide-plain, the ninth's; defined below).
+# this one with varied hearts (the sixth's and eighth's), that with plain
+# grounds added (wide-plain, the ninth's) or that with built hearts added
+# (wide-hearts, the thirteenth's; both defined below).
 def varied_scene(seed, index, with_mask=False, info=False):
     return scene(seed, index, with_mask, info, varied=True)
 
@@ -529,7 +571,17 @@ def plain_ground_scene(seed, index, with_mask=False, info=False):
     return scene(seed, index, with_mask, info, varied=True, ground=ground)
 
 
-WORLDS = {"shapes": world_scene, "wide": scene, "wide-varied": varied_scene, "wide-plain": plain_ground_scene}
+def built_hearts_scene(seed, index, with_mask=False, info=False):
+    """A scene of wide-hearts: wide-plain's, but 40 % of its hearts built as
+    other drawing code builds them (_heart_built). A scene that never tried a
+    heart is wide-plain's, unchanged."""
+    ground = np.random.default_rng([seed, index, 23]).random() < PLAIN_GROUND_SHARE
+    return scene(seed, index, with_mask, info, varied="built", ground=ground)
+
+
+WORLDS = {"shapes": world_scene, "wide": scene, "wide-varied": varied_scene, "wide-plain": plain_ground_scene,
+          "wide-hearts": built_hearts_scene}
 # the content words each world's captions use (an exported model's
 # config.json stores them as "groupvit_edge_known_words")
-WORLD_WORDS = {"shapes": WORLD_KNOWN_WORDS, "wide": KNOWN_WORDS, "wide-varied": KNOWN_WORDS, "wide-plain": KNOWN_WORDS}
+WORLD_WORDS = {"shapes": WORLD_KNOWN_WORDS, "wide": KNOWN_WORDS, "wide-varied": KNOWN_WORDS, "wide-plain": KNOWN_WORDS,
+               "wide-hearts": KNOWN_WORDS}

@@ -6,6 +6,7 @@ import os
 import sys
 
 import numpy as np
+import pytest
 from PIL import Image
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "independent"))
@@ -56,3 +57,18 @@ def test_plain_checks_have_three_separated_shapes():
         plain = {"white": 255, "black": 0, "grey": 128}[colour]
         # plain: one colour, but for the anti-aliased rims of the shapes
         assert (bg == plain).all(axis=1).mean() > 0.9
+
+
+def test_confusion_counts_true_class_rows_against_predicted_columns():
+    import score
+    gt = np.array([[0, 0, 6, 6], [0, 1, 6, 6]], dtype=np.uint8)
+    pred = np.array([[0, 1, 1, 6], [0, 1, 6, 6]], dtype=np.uint8)
+    counts = score.confusion(7, [(gt, pred), (gt, gt)])
+    assert counts.shape == (7, 7) and counts.sum() == 16
+    assert counts[0, 0] == 5 and counts[0, 1] == 1    # one background pixel called circle
+    assert counts[6, 6] == 7 and counts[6, 1] == 1    # one heart pixel called circle
+    assert counts[1, 1] == 2
+    with pytest.raises(ValueError, match="differ in size"):
+        score.confusion(7, [(gt, pred[:, :3])])
+    with pytest.raises(ValueError, match="class id"):
+        score.confusion(7, [(gt, pred + 6)])

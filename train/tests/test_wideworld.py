@@ -187,10 +187,11 @@ def _heart_outline(unit):
     return W.draw_shape(dict(unit=unit, cx=64, cy=64, side=100, aspect=1, angle=0, outline=False, stroke=2)) >= 0.5
 
 
-def test_varied_hearts_differ_yet_stay_hearts():
+@pytest.mark.parametrize("family", [W._heart, W._heart_built])
+def test_varied_hearts_differ_yet_stay_hearts(family):
     rng = np.random.default_rng(7)
     fixed = _heart_outline(W._unit_polygon("heart", rng))
-    variants = [_heart_outline(W._heart(rng)) for _ in range(12)]
+    variants = [_heart_outline(family(rng)) for _ in range(12)]
     ious = [(v & fixed).sum() / (v | fixed).sum() for v in variants]
     assert min(ious) < 0.85, "the variants should not all be the one formula's outline"
     for v, iou in zip(variants, ious):
@@ -295,3 +296,22 @@ def test_the_plain_world_adds_plain_grounds_to_the_varied_world():
             assert (classes == 1 + W.SHAPES.index(shape)).sum() == area, f"scene {i}: overlapping {shape}s"
     assert abs(grounds / n - W.PLAIN_GROUND_SHARE) < 0.12, f"{grounds} plain-ground scenes of {n}"
     assert neutral >= 0.6 * grounds, f"only {neutral} of {grounds} grounds are white, black or grey"
+
+
+def test_the_built_hearts_world_changes_only_hearts():
+    """wide-hearts is wide-plain with some hearts built otherwise: a scene
+    without a heart is wide-plain's to the pixel, and its hearts vary more."""
+    heartless, same, areas = 0, 0, {"wide-plain": [], "wide-hearts": []}
+    for i in range(150):
+        img, _, objects = W.WORLDS["wide-hearts"](0, i, info=True)
+        plain_img, _, plain_objects = W.WORLDS["wide-plain"](0, i, info=True)
+        if "heart" not in {o["shape"] for o in objects + plain_objects}:
+            # (a heart tried and not placed still draws its outline: such a scene differs)
+            heartless += 1
+            same += np.array_equal(img, plain_img)
+        for name, objs in (("wide-hearts", objects), ("wide-plain", plain_objects)):
+            areas[name] += [o["area"] / o["side"] ** 2 for o in objs if o["shape"] == "heart" and not o["outline"]]
+    assert heartless > 30 and same >= 0.8 * heartless, f"{same} of {heartless} heartless scenes as wide-plain's"
+    assert len(areas["wide-hearts"]) > 20
+    # the built hearts are rounder: they fill more of their bounding square
+    assert np.mean(areas["wide-hearts"]) > np.mean(areas["wide-plain"])
