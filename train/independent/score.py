@@ -2,7 +2,8 @@
 decode and with the official one, and run the plain-background checks.
 
     python3 train/independent/score.py --bin bin/groupvit [--model DIR] \\
-        --set own=out/evalset --set independent=out/indepset --plain out/plainset [--json FILE]
+        --set own=out/evalset --set independent=out/indepset --plain out/plainset [--confusion independent] \\
+        [--json FILE]
 
 Per set: `groupvit eval --data DIR` twice, once as the model's config.json
 says (threshold, refined masks, crop names) and once with the official
@@ -107,7 +108,8 @@ def main():
     ap.add_argument("--bin", default="bin/groupvit")
     ap.add_argument("--model", default="", help="model folder or .tflite (default: the embedded one)")
     ap.add_argument("--set", action="append", default=[], help="NAME=DIR of an evaluation set (repeatable)")
-    ap.add_argument("--plain", help="the plain-background checks' set")
+    ap.add_argument("--plain", action="append", default=[], metavar="[NAME=]DIR",
+                    help="a set of plain-background checks (repeatable; NAME defaults to plain)")
     ap.add_argument("--confusion", action="append", default=[], metavar="NAME",
                     help="also print where each class's pixels go in this --set (configured decode; repeatable)")
     ap.add_argument("--json", help="write everything here too")
@@ -144,12 +146,14 @@ def main():
             print("|---|" + "---|" * len(names))
             for k, c in enumerate(names):
                 print(f"| {c} | " + " | ".join(f"{100 * v:.1f}" for v in share[k]) + " |")
-        if args.plain:
+        for spec in args.plain:
+            name, _, data = spec.rpartition("=")
+            name = name or "plain"
             for decode in DECODES:
-                rows = plain_checks(args.bin, args.model, args.plain, DECODES[decode], tmp)
-                report["plain"][decode] = rows
-                print(f"\nplain-background checks, {decode} decode: {sum(r['pass'] for r in rows)}/{len(rows)} scenes "
-                      "with all three shapes found and named")
+                rows = plain_checks(args.bin, args.model, data, DECODES[decode], tmp)
+                report["plain"].setdefault(name, {})[decode] = rows
+                print(f"\n{name}: plain-background checks, {decode} decode: {sum(r['pass'] for r in rows)}/{len(rows)} "
+                      "scenes with all three shapes found and named")
                 for r in rows:
                     print(f"  {r['image']} {r['background']:<12} shapes {','.join(r['shapes']):<22} "
                           f"found {','.join(r['found']) or '-':<22} labels in the map {','.join(r['predicted_labels']) or '-'}")

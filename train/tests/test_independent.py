@@ -72,3 +72,34 @@ def test_confusion_counts_true_class_rows_against_predicted_columns():
         score.confusion(7, [(gt, pred[:, :3])])
     with pytest.raises(ValueError, match="class id"):
         score.confusion(7, [(gt, pred + 6)])
+
+
+def test_second_generator_follows_the_spec(tmp_path):
+    """gen2.py, the second set's generator: files as `groupvit eval --data`
+    reads them, every listed shape visible, the plain checks' three shapes at
+    least 12 pixels apart on a plain ground, and its own heart curve."""
+    import gen2
+    rng = np.random.default_rng(5)
+    scenes = [gen2.independent_scene(rng) for _ in range(4)]
+    for _, classes, meta in scenes:
+        assert {gen2.LABELS[c - 1] for c in np.unique(classes) if c > 0} == set(meta["shapes"])
+    for colour, value in (("white", 255), ("black", 0), ("grey", 128)):
+        img, classes, meta = gen2.plain_scene(rng, colour)
+        assert len(set(meta["shapes"])) == 3
+        masks = [classes == 1 + gen2.LABELS.index(k) for k in meta["shapes"]]
+        for a in range(3):
+            for b in range(a + 1, 3):
+                assert not gen2.closer_than(masks[a], masks[b], 12)
+        assert (np.rint(img[classes == 0]) == value).all(axis=1).mean() > 0.9
+    # the crossing-number rule: a unit square of half-size 10 covers 20 x 20 pixels
+    cov = gen2.coverage(gen2.outline("square", rng), 64, 64, 10, 0.0)
+    assert abs(cov.sum() - 400) < 1e-6 and (cov >= 0.5).sum() == 400
+    # the heart: a cleft at the top middle, a tip at the bottom
+    heart = gen2.coverage(gen2.outline("heart", rng), 64, 64, 30, 0.0) >= 0.5
+    rows = np.nonzero(heart[:, 64])[0]
+    assert rows[0] > np.nonzero(heart.any(1))[0][0] + 3
+    assert heart[rows[-1] - 2].sum() < 0.25 * heart[64].sum()
+    gen2.write_set(tmp_path, scenes)
+    idx = json.load(open(tmp_path / "index.json"))
+    assert idx["labels"] == gen2.LABELS and len(idx["items"]) == 4
+    assert Image.open(tmp_path / idx["items"][0]["mask"]).mode == "L"
