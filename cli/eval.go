@@ -41,6 +41,9 @@ type evalReport struct {
 type evalScore struct {
 	MIoU float64   `json:"miou"`
 	IoU  []float64 `json:"iou"` // per class, background first
+	// Confusion[t][p]: pixels of true class t given class p, in the order
+	// of IoU (which label a missed shape got, not only that it was missed).
+	Confusion [][]int64 `json:"confusion"`
 }
 
 // confusion counts (ground truth, prediction) pixel pairs over K classes.
@@ -60,7 +63,10 @@ func (c *confusion) add(gt, pred []uint8) {
 // score is per-class IoU = TP / (TP + FP + FN); mIoU averages the classes
 // that occur in the ground truth or the predictions.
 func (c *confusion) score() evalScore {
-	s := evalScore{IoU: make([]float64, c.k)}
+	s := evalScore{IoU: make([]float64, c.k), Confusion: make([][]int64, c.k)}
+	for k := range s.Confusion {
+		s.Confusion[k] = append([]int64(nil), c.n[k*c.k:(k+1)*c.k]...)
+	}
 	used := 0
 	for k := 0; k < c.k; k++ {
 		var tp, row, col int64

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"math"
+	"reflect"
 	"testing"
 )
 
@@ -20,6 +21,11 @@ func TestConfusionScore(t *testing.T) {
 	}
 	if math.Abs(s.MIoU-(1.0/3+2.0/3+0.5)/3) > 1e-12 {
 		t.Errorf("mIoU = %v", s.MIoU)
+	}
+	// The counts themselves: rows are the true class, columns the prediction.
+	wantCounts := [][]int64{{1, 1, 0}, {0, 2, 0}, {1, 0, 1}}
+	if !reflect.DeepEqual(s.Confusion, wantCounts) {
+		t.Errorf("confusion = %v, want %v", s.Confusion, wantCounts)
 	}
 	// A class absent from both ground truth and predictions does not count.
 	c = newConfusion(3)

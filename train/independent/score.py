@@ -14,9 +14,10 @@ Plain checks (SPEC.md, "Sets"): `groupvit run` on each scene of the plain
 set; a shape is found and named when at least half of its pixels carry its
 own label; a scene passes when all three of its shapes are.
 
-Confusion (--confusion NAME, one of the --set names): `groupvit run` on every
-scene of that set with the configured decode; per true class, the share of
-its pixels given each label (which shape a missed heart is called).
+Confusion (--confusion NAME, one of the --set names): the counts `groupvit
+eval` reports for that set with the configured decode, printed per true
+class as the share of its pixels given each label (which shape a missed
+heart is called).
 """
 import argparse
 import json
@@ -51,34 +52,13 @@ def shape_hits(labels, gt, pred):
     return {labels[c - 1]: float((pred[gt == c] == c).mean()) for c in np.unique(gt) if c > 0}
 
 
-def confusion(n_classes, pairs):
-    """-> counts [n, n] int: row = true class, column = predicted, over the
-    (ground truth, prediction) class maps in pairs."""
-    counts = np.zeros((n_classes, n_classes), dtype=np.int64)
-    for gt, pred in pairs:
-        if gt.shape != pred.shape:
-            raise ValueError(f"mask {gt.shape} and prediction {pred.shape} differ in size")
-        if gt.max() >= n_classes or pred.max() >= n_classes:
-            raise ValueError(f"class id over {n_classes - 1} in a mask or prediction")
-        counts += np.bincount(gt.astype(np.int64).ravel() * n_classes + pred.ravel(),
-                              minlength=n_classes * n_classes).reshape(n_classes, n_classes)
-    return counts
-
-
-def set_confusion(binary, model, data, tmp):
-    """The configured decode's confusion counts over an evaluation set; -> (class names, counts)."""
-    with open(os.path.join(data, "index.json")) as f:
-        idx = json.load(f)
-    labels = idx["labels"]
-    out = tempfile.mkdtemp(prefix="confusion-", dir=tmp)
-    run([binary, "run", "--labels", ",".join(labels), "--input", os.path.join(data, "images"), "--out", out]
-        + (["--model", model] if model else []))
-    pairs = []
-    for it in idx["items"]:
-        base = os.path.splitext(os.path.basename(it["image"]))[0]
-        pairs.append((np.asarray(Image.open(os.path.join(data, it["mask"]))),
-                      np.asarray(Image.open(os.path.join(out, base + ".mask.png")))))
-    return ["background"] + labels, confusion(1 + len(labels), pairs)
+def confusion_table(names, counts):
+    """Markdown rows of a confusion count matrix (rows: true class, columns:
+    the label given), each row as % of that class's pixels."""
+    share = np.asarray(counts, dtype=float)
+    share = share / np.maximum(share.sum(1, keepdims=True), 1)
+    lines = ["| true \\ predicted | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
+    return lines + [f"| {c} | " + " | ".join(f"{100 * v:.1f}" for v in share[k]) + " |" for k, c in enumerate(names)]
 
 
 def plain_checks(binary, model, data, flags, tmp):
@@ -114,20 +94,23 @@ def main():
                     help="also print where each class's pixels go in this --set (configured decode; repeatable)")
     ap.add_argument("--json", help="write everything here too")
     args = ap.parse_args()
-    sets = dict(spec.partition("=")[::2] for spec in args.set)
+    sets = {}
+    for spec in args.set:
+        name, _, data = spec.partition("=")
+        if not data:
+            sys.exit(f"score.py: --set wants NAME=DIR, got {spec!r}")
+        sets[name] = data
     for name in args.confusion:
-        if not sets.get(name):
+        if name not in sets:
             sys.exit(f"score.py: --confusion {name}: no --set {name}=DIR")
-    report = {"model": args.model or "embedded default", "sets": {}, "plain": {}, "confusion": {}}
+    report = {"model": args.model or "embedded default", "sets": {}, "plain": {}}
     with tempfile.TemporaryDirectory() as tmp:
         cols, classes = [], None
-        for spec in args.set:
-            name, _, data = spec.partition("=")
-            if not data:
-                sys.exit(f"score.py: --set wants NAME=DIR, got {spec!r}")
+        for name, data in sets.items():
             for decode in DECODES:
                 classes, score, raw = eval_set(args.bin, args.model, data, decode, tmp)
                 report["sets"].setdefault(name, {})[decode] = {"miou": score["miou"], "iou": score["iou"],
+                                                               "confusion": score["confusion"],
                                                                "images": raw["images"], "bg_thresh": raw["bg_thresh"],
                                                                "refine": raw["refine"], "crop_names": raw["crop_names"]}
                 cols.append((f"{name}, {decode}", score))
@@ -138,14 +121,8 @@ def main():
                 print(f"| {c} | " + " | ".join(f"{100 * s['iou'][k]:.1f}" for _, s in cols) + " |")
             print("| **mIoU** | " + " | ".join(f"**{100 * s['miou']:.1f}**" for _, s in cols) + " |")
         for name in args.confusion:
-            names, counts = set_confusion(args.bin, args.model, sets[name], tmp)
-            report["confusion"][name] = {"classes": names, "counts": counts.tolist()}
-            share = counts / np.maximum(counts.sum(1, keepdims=True), 1)
             print(f"\n{name}, configured decode: % of each true class's pixels (rows) given each label (columns)")
-            print("| true \\ predicted | " + " | ".join(names) + " |")
-            print("|---|" + "---|" * len(names))
-            for k, c in enumerate(names):
-                print(f"| {c} | " + " | ".join(f"{100 * v:.1f}" for v in share[k]) + " |")
+            print("\n".join(confusion_table(classes, report["sets"][name]["configured"]["confusion"])))
         for spec in args.plain:
             name, _, data = spec.rpartition("=")
             name = name or "plain"

@@ -59,19 +59,16 @@ def test_plain_checks_have_three_separated_shapes():
         assert (bg == plain).all(axis=1).mean() > 0.9
 
 
-def test_confusion_counts_true_class_rows_against_predicted_columns():
+def test_confusion_table_gives_each_true_class_row_as_shares():
     import score
-    gt = np.array([[0, 0, 6, 6], [0, 1, 6, 6]], dtype=np.uint8)
-    pred = np.array([[0, 1, 1, 6], [0, 1, 6, 6]], dtype=np.uint8)
-    counts = score.confusion(7, [(gt, pred), (gt, gt)])
-    assert counts.shape == (7, 7) and counts.sum() == 16
-    assert counts[0, 0] == 5 and counts[0, 1] == 1    # one background pixel called circle
-    assert counts[6, 6] == 7 and counts[6, 1] == 1    # one heart pixel called circle
-    assert counts[1, 1] == 2
-    with pytest.raises(ValueError, match="differ in size"):
-        score.confusion(7, [(gt, pred[:, :3])])
-    with pytest.raises(ValueError, match="class id"):
-        score.confusion(7, [(gt, pred + 6)])
+    # counts as `groupvit eval --json` writes them: rows the true class, columns the label given
+    lines = score.confusion_table(["background", "circle", "heart"], [[5, 1, 0], [0, 2, 0], [0, 1, 7]])
+    assert lines[0] == "| true \\ predicted | background | circle | heart |"
+    assert lines[2] == "| background | 83.3 | 16.7 | 0.0 |"
+    assert lines[3] == "| circle | 0.0 | 100.0 | 0.0 |"
+    assert lines[4] == "| heart | 0.0 | 12.5 | 87.5 |"  # one heart pixel in eight called circle
+    # a class with no pixels prints zeros, not a division by zero
+    assert score.confusion_table(["a", "b"], [[0, 0], [1, 1]])[2] == "| a | 0.0 | 0.0 |"
 
 
 def test_second_generator_follows_the_spec(tmp_path):
